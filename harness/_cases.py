@@ -1,0 +1,257 @@
+"""Profile -> the plan: the exact, ordered list of cases a run sends.
+
+A case is one HTTP request plus what it is for: the requirement ids it
+exercises and whether a conformant router bills it. The plan always holds the
+boundary examples (each limit exactly, and one step beyond), then a few
+Hypothesis draws per rule; draws are seeded, so the same seed gives the same
+plan, byte for byte. Valid cases use the cheapest settings unless the rule
+under test needs others, because every valid case costs real money.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from ._requirements import behaviour_id
+from ._spec import Model, Param, Profile, Rule
+from ._strategies import _geometry, cheapest_body, invalid_body, size_segments, valid_body
+
+__all__ = ["Case", "build_plan"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request of a run and what it proves.
+
+    ``kind`` is ``valid`` (expect 200 and images), ``invalid`` (expect a 4xx
+    error) or ``auth`` (expect 401/403). ``requirements[0]`` is the one the
+    case exists for. ``auth`` is ``valid``, ``missing`` or ``wrong`` (which key
+    the client sends). ``billable`` is true when a conformant router charges
+    for it; ``images`` is how many images that would be.
+    """
+
+    id: str
+    kind: str
+    endpoint: str
+    model: str
+    body: dict[str, Any]
+    requirements: tuple[str, ...]
+    billable: bool
+    origin: str
+    auth: str = "valid"
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def images(self) -> int:
+        n = self.body.get("n", 1)
+        return n if self.billable and isinstance(n, int) else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "requirement": self.requirements[0],
+            "requirements": list(self.requirements),
+            "kind": self.kind,
+            "valid": self.kind == "valid",
+            "billable": self.billable,
+            "images": self.images,
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "auth": self.auth,
+            "origin": self.origin,
+            "request": self.body,
+        }
+
+
+def _draw(strategy: st.SearchStrategy[Any], count: int, seed: int) -> list[Any]:
+    """``count`` examples of ``strategy``, the same ones for the same ``seed``."""
+    drawn: list[Any] = []
+
+    @hypothesis_seed(seed)
+    @settings(
+        max_examples=count,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=[HealthCheck.nested_given],
+    )
+    @given(strategy)
+    def collect(value: Any) -> None:
+        if len(drawn) < count and value not in drawn:
+            drawn.append(value)
+
+    collect()
+    return drawn
+
+
+def _label(value: Any, param: Param) -> str:
+    text = value if isinstance(value, str) and param.type == "string" else json.dumps(value)
+    return text if len(text) <= 40 else f"{text[:24]}…({len(text)} chars)"
+
+
+# ------------------------------------------------------------------ size boundaries
+
+
+def _region_points(param: Param, breaking: str | None) -> Iterator[tuple[int, int]]:
+    for w, lo, hi, _step in size_segments(_geometry(param), breaking):
+        yield w, lo
+        yield w, hi
+
+
+_VALID_EDGE = {
+    # rule kind -> key that picks the valid size sitting exactly on that limit
+    "max_edge": lambda wh: (-max(wh), wh[0] * wh[1]),
+    "min_pixels": lambda wh: (wh[0] * wh[1], abs(wh[0] - wh[1])),
+    "max_pixels": lambda wh: (-wh[0] * wh[1], abs(wh[0] - wh[1])),
+    "max_ratio": lambda wh: (-max(wh) / min(wh), wh[0] * wh[1]),
+}
+_BEYOND_EDGE = {
+    # rule kind -> key that picks the invalid size one step beyond that limit
+    "max_edge": lambda wh: (max(wh), wh[0] * wh[1]),
+    "min_pixels": lambda wh: (-wh[0] * wh[1], abs(wh[0] - wh[1])),
+    "max_pixels": lambda wh: (wh[0] * wh[1], abs(wh[0] - wh[1])),
+    "max_ratio": lambda wh: (max(wh) / min(wh), wh[0] * wh[1]),
+    "multiple_of": lambda wh: (abs(wh[0] - 1024) + abs(wh[1] - 1024), wh),
+}
+
+
+def _size_boundaries(param: Param) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """``([(rule kind, valid size on the limit)], [(rule kind, size one step beyond)])``."""
+    on_limit, beyond = [], []
+    for kind in param.dimension_rules:
+        if kind in _VALID_EDGE:
+            w, h = min(_region_points(param, None), key=_VALID_EDGE[kind])
+            on_limit.append((kind, f"{w}x{h}"))
+        if kind in _BEYOND_EDGE:
+            points = list(_region_points(param, kind))
+            if kind == "multiple_of":
+                # the 16-px neighbours: 1024 +/- half a step, next to a valid 1024
+                step = param.rules[kind].value
+                points = [(1024, 1024 + step // 2)] if step > 1 else points
+            if points:
+                w, h = min(points, key=_BEYOND_EDGE[kind])
+                beyond.append((kind, f"{w}x{h}"))
+    allowed = param.rule_value("allowed")
+    if allowed:
+        on_limit.extend(("allowed", s) for s in allowed)
+    return on_limit, beyond
+
+
+# ------------------------------------------------------------------ the plan
+
+
+class _PlanBuilder:
+    def __init__(self, profile: Profile, *, seed: int, examples: int) -> None:
+        self.profile = profile
+        self.seed = seed
+        self.examples = examples
+        self.cases: list[Case] = []
+        self.ids: set[str] = set()
+
+    def add(self, *, requirement: str, label: str, kind: str, endpoint: str, model: Model, body: dict[str, Any],
+            origin: str, also: tuple[str, ...] = (), auth: str = "valid", note: str = "") -> None:
+        case_id = f"{requirement}[{label}]"
+        serial = 2
+        while case_id in self.ids:
+            case_id = f"{requirement}[{label}#{serial}]"
+            serial += 1
+        self.ids.add(case_id)
+        self.cases.append(Case(
+            id=case_id, kind=kind, endpoint=endpoint, model=model.name, body=body,
+            requirements=(requirement, *also), billable=kind == "valid" and model.billable,
+            origin=origin, auth=auth, note=note,
+        ))
+
+    def valid(self, endpoint: str, model: Model) -> None:
+        prefix = self.profile.endpoints[endpoint].prefix
+        accepts = behaviour_id("accepts-valid", prefix)
+        required_only = {"model": model.name, **{k: v for k, v in cheapest_body(model).items() if k != "model" and model.params[k].required}}
+        self.add(requirement=accepts, label=f"{model.name} required fields only", kind="valid", endpoint=endpoint,
+                 model=model, body=required_only, origin="example", note="documented defaults apply")
+        base = cheapest_body(model)
+        fmt = model.params.get("output_format")
+        for value in (fmt.rules["enum"].value if fmt and "enum" in fmt.rules else ()):
+            self.add(requirement=behaviour_id("image.format", prefix), label=f"{model.name} output_format={value}",
+                     kind="valid", endpoint=endpoint, model=model, body={**base, "output_format": value},
+                     origin="example", also=(accepts,))
+        n = model.params.get("n")
+        if n is not None and n.rule_value("maximum", 2) >= 2:
+            self.add(requirement=behaviour_id("data.count", prefix), label=f"{model.name} n=2", kind="valid",
+                     endpoint=endpoint, model=model, body={**base, "n": 2}, origin="example", also=(accepts,))
+        size = model.params.get("size")
+        if size is not None and size.dimension_rules:
+            on_limit, _ = _size_boundaries(size)
+            for kind, value in on_limit:
+                rid = size.rules[kind].requirement.id
+                self.add(requirement=rid, label=f"{value} on the limit", kind="valid", endpoint=endpoint, model=model,
+                         body={**base, "size": value}, origin="boundary", also=(accepts, behaviour_id("image.dimensions", prefix)),
+                         note=f"valid: exactly at the {kind} limit")
+        for i, body in enumerate(_draw(valid_body(model), self.examples, self.seed)):
+            self.add(requirement=accepts, label=f"{model.name} drawn {i + 1}", kind="valid", endpoint=endpoint,
+                     model=model, body=body, origin="drawn")
+
+    def invalid(self, endpoint: str, model: Model) -> None:
+        for param in model.params.values():
+            boundary = dict(_size_boundaries(param)[1]) if param.dimension_rules else {}
+            for rule in param.rules.values():
+                self.rule_cases(endpoint, model, param, rule, boundary.get(rule.kind))
+        prefix = self.profile.endpoints[endpoint].prefix
+        self.add(requirement=behaviour_id("model.known", prefix), label="no-such-image-model", kind="invalid",
+                 endpoint=endpoint, model=model, body={**cheapest_body(model), "model": "no-such-image-model"},
+                 origin="example", also=(behaviour_id("error.shape"), behaviour_id("error.status")))
+
+    def rule_cases(self, endpoint: str, model: Model, param: Param, rule: Rule, beyond: str | None) -> None:
+        rid = rule.requirement.id
+        also = (behaviour_id("error.shape"), behaviour_id("error.status"))
+        base = cheapest_body(model)
+        bodies: list[tuple[str, dict[str, Any]]] = []
+        if rule.kind == "required":
+            bodies.append((f"without {param.name}", {k: v for k, v in base.items() if k != param.name}))
+        else:
+            if beyond is not None:
+                bodies.append(("boundary", {**base, param.name: beyond}))
+            elif rule.kind in ("minimum", "maximum"):
+                step = -1 if rule.kind == "minimum" else 1
+                bodies.append(("boundary", {**base, param.name: rule.value + step}))
+            seen = [b for _, b in bodies]
+            bodies += [("drawn", b) for b in _draw(invalid_body(model, rule), self.examples, self.seed) if b not in seen]
+        for origin, body in bodies:
+            label = _label(body.get(param.name), param) if param.name in body else f"without {param.name}"
+            self.add(requirement=rid, label=label, kind="invalid", endpoint=endpoint, model=model, body=body,
+                     origin=origin if origin != f"without {param.name}" else "example", also=also)
+
+    def auth(self) -> None:
+        model = next(iter(self.profile.models.values()))
+        endpoint = model.endpoints[0]
+        for auth, rid in (("missing", "auth.required"), ("wrong", "auth.wrong-key")):
+            self.add(requirement=rid, label=f"{auth} key", kind="auth", endpoint=endpoint, model=model,
+                     body=cheapest_body(model), origin="example", auth=auth, also=("error.shape",))
+
+    def build(self) -> list[Case]:
+        self.auth()
+        for model in self.profile.models.values():
+            for endpoint in model.endpoints:
+                self.invalid(endpoint, model)
+        for model in self.profile.models.values():
+            for endpoint in model.endpoints:
+                self.valid(endpoint, model)
+        return self.cases
+
+
+def build_plan(profile: Profile, *, seed: int = 0, examples: int = 2) -> list[Case]:
+    """Every case a run of ``profile`` sends, in send order.
+
+    Auth and invalid cases (free on a conformant router) come first, then the
+    valid (billable) ones, so that a generation budget is spent last.
+    ``examples`` is the number of Hypothesis draws per rule and per model; the
+    same ``seed`` gives the same list.
+    """
+    return _PlanBuilder(profile, seed=seed, examples=examples).build()

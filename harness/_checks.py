@@ -1,0 +1,211 @@
+"""The check catalogue: judge one router answer against the profile.
+
+Each check is a small function that returns :class:`CheckResult` values tied
+to requirement ids; ``check_case`` picks the checks for the case's kind. A
+check never raises on a bad answer: garbage from a router is a failed check
+whose message is the evidence.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema.exceptions import best_match
+from PIL import Image, UnidentifiedImageError
+
+from ._cases import Case
+from ._client import Exchange
+from ._dimensions import parse_size
+from ._requirements import behaviour_id
+from ._schema import error_schema, response_schema, validator_for
+from ._spec import Model, Profile
+
+__all__ = ["CheckResult", "Verdict", "check_case"]
+
+#: Pillow's format names for ``output_format`` values.
+_PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}
+#: Statuses that mean "rejected as invalid" rather than an auth or load problem.
+_NOT_A_REJECTION = {401, 403, 407, 429}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check for one requirement; ``message`` explains a failure."""
+
+    requirement: str
+    passed: bool
+    message: str = ""
+
+
+@dataclass
+class Verdict:
+    """All check results of one case, plus the decoded images (for thumbnails)."""
+
+    results: list[CheckResult] = field(default_factory=list)
+    images: list[Image.Image] = field(default_factory=list)
+
+    def add(self, requirement: str, passed: bool, message: str = "") -> None:
+        self.results.append(CheckResult(requirement, passed, message))
+
+
+def _describe(exchange: Exchange) -> str:
+    if exchange.error:
+        return exchange.error
+    snippet = exchange.content[:200].decode("utf-8", "replace")
+    return f"HTTP {exchange.status}: {snippet}"
+
+
+def _json_body(exchange: Exchange) -> tuple[Any, str | None]:
+    try:
+        return exchange.json(), None
+    except ValueError as exc:
+        return None, f"body is not JSON ({exc.__class__.__name__}: {str(exc)[:120]})"
+
+
+# ------------------------------------------------------------------ valid requests
+
+
+def _check_valid(profile: Profile, model: Model, case: Case, exchange: Exchange, verdict: Verdict) -> None:
+    prefix = profile.endpoints[case.endpoint].prefix
+    accepted = exchange.error is None and exchange.status == 200
+    for rid in case.requirements:
+        if rid == behaviour_id("accepts-valid", prefix) or rid.startswith(f"{prefix}.{model.name}."):
+            verdict.add(rid, accepted, "" if accepted else f"valid request not served: {_describe(exchange)}")
+    if not accepted:
+        return
+    content_type = exchange.content_type
+    verdict.add(behaviour_id("content-type", prefix), content_type.split(";")[0].strip() == "application/json",
+                f"Content-Type is {content_type!r}")
+    body, problem = _json_body(exchange)
+    schema_rid = behaviour_id("response.schema", prefix)
+    if problem:
+        verdict.add(schema_rid, False, problem)
+        return
+    error = best_match(validator_for(response_schema(profile, model)).iter_errors(body))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(body)"
+        verdict.add(schema_rid, False, f"{where}: {error.message[:300]}")
+        return
+    verdict.add(schema_rid, True)
+    _check_images(profile, model, case, body, verdict)
+    _check_echo(profile, model, case, body, verdict)
+
+
+def _expected(model: Model, case: Case, name: str) -> Any:
+    if name in case.body:
+        return case.body[name]
+    param = model.params.get(name)
+    return param.default if param is not None else None
+
+
+def _check_images(profile: Profile, model: Model, case: Case, body: dict[str, Any], verdict: Verdict) -> None:
+    prefix = profile.endpoints[case.endpoint].prefix
+    data = body.get("data") or []
+    n = _expected(model, case, "n") or 1
+    if "n" in model.params:
+        verdict.add(behaviour_id("data.count", prefix), len(data) == n, f"asked n={n}, got {len(data)} images")
+    fmt = _expected(model, case, "output_format")
+    size = parse_size(case.body.get("size"))
+    for index, item in enumerate(data):
+        image, problem = _decode(item.get(model.response.image_field) if isinstance(item, dict) else None)
+        verdict.add(behaviour_id("image.decodes", prefix), image is not None, f"data[{index}]: {problem}")
+        if image is None:
+            continue
+        verdict.images.append(image)
+        if fmt in _PIL_FORMATS and "output_format" in model.params:
+            verdict.add(behaviour_id("image.format", prefix), image.format == _PIL_FORMATS[fmt],
+                        f"data[{index}]: asked output_format={fmt!r}, got {image.format}")
+        if size is not None:
+            verdict.add(behaviour_id("image.dimensions", prefix), image.size == size,
+                        f"data[{index}]: asked {size[0]}x{size[1]}, got {image.size[0]}x{image.size[1]}")
+
+
+def _decode(b64: Any) -> tuple[Image.Image | None, str]:
+    if not isinstance(b64, str) or not b64:
+        return None, "no base64 image string"
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        return None, f"not valid base64 ({exc})"
+    try:
+        image = Image.open(io.BytesIO(raw))
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        return None, f"{len(raw):,} bytes that Pillow cannot decode ({exc.__class__.__name__})"
+    return image, ""
+
+
+def _check_echo(profile: Profile, model: Model, case: Case, body: dict[str, Any], verdict: Verdict) -> None:
+    prefix = profile.endpoints[case.endpoint].prefix
+    for name in model.response.echo_fields:
+        if name in case.body and name in body and not (name == "size" and case.body[name] == "auto"):
+            verdict.add(behaviour_id("response.echo", prefix), body[name] == case.body[name],
+                        f"asked {name}={case.body[name]!r}, response says {body[name]!r}")
+
+
+# ------------------------------------------------------------------ rejected requests
+
+
+def _check_error_body(profile: Profile, exchange: Exchange, verdict: Verdict) -> None:
+    body, problem = _json_body(exchange)
+    if problem:
+        verdict.add("error.shape", False, problem)
+        return
+    error = best_match(validator_for(error_schema(profile)).iter_errors(body))
+    where = "/".join(str(p) for p in error.absolute_path) if error is not None else ""
+    verdict.add("error.shape", error is None, f"{where or '(body)'}: {error.message[:300]}" if error else "")
+
+
+def _check_invalid(profile: Profile, model: Model, case: Case, exchange: Exchange, verdict: Verdict) -> None:
+    rid = case.requirements[0]
+    status = exchange.status
+    if exchange.error is not None or status is None:
+        verdict.add(rid, False, f"no answer: {exchange.error}")
+        return
+    rejected = 400 <= status < 500 and status not in _NOT_A_REJECTION
+    if status == 200:
+        message = "accepted (HTTP 200) a request that breaks this rule"
+    elif status >= 500:
+        message = f"answered HTTP {status} (server error) instead of rejecting with a 4xx"
+    else:
+        message = f"answered HTTP {status}, which is not a rejection of invalid input"
+    verdict.add(rid, rejected, message)
+    if not rejected:
+        return
+    verdict.add("error.status", status == profile.errors.status, f"HTTP {status}, documented {profile.errors.status}")
+    _check_error_body(profile, exchange, verdict)
+
+
+def _check_auth(profile: Profile, model: Model, case: Case, exchange: Exchange, verdict: Verdict) -> None:
+    rid = case.requirements[0]
+    if exchange.error is not None or exchange.status is None:
+        verdict.add(rid, False, f"no answer: {exchange.error}")
+        return
+    verdict.add(rid, exchange.status in (401, 403), f"answered HTTP {exchange.status} to a request with a {case.auth} key")
+    if exchange.status in (401, 403):
+        _check_error_body(profile, exchange, verdict)
+
+
+_BY_KIND: dict[str, Callable[[Profile, Model, Case, Exchange, Verdict], None]] = {
+    "valid": _check_valid,
+    "invalid": _check_invalid,
+    "auth": _check_auth,
+}
+
+
+def check_case(profile: Profile, case: Case, exchange: Exchange) -> Verdict:
+    """Judge ``exchange`` (the answer to ``case``) and return every check result."""
+    verdict = Verdict()
+    model = profile.models[case.model]
+    _BY_KIND[case.kind](profile, model, case, exchange, verdict)
+    return verdict
+
+
+def failures(verdict: Verdict, levels: dict[str, str], level: str) -> Iterator[CheckResult]:
+    """The failed results of ``verdict`` whose requirement has RFC 2119 ``level``."""
+    return (r for r in verdict.results if not r.passed and levels.get(r.requirement, "MUST") == level)

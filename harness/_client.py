@@ -1,0 +1,143 @@
+"""The HTTP client: one request per case, bounded in time and size, key kept secret.
+
+A router under test may be slow, broken or hostile. Nothing it does may crash
+or hang the harness: every transport failure, oversized body or timeout comes
+back as an :class:`Exchange` whose ``error`` says what happened, and the API
+key is redacted from everything the exchange records.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ._errors import RouterUnreachable
+
+__all__ = ["Exchange", "RouterClient", "Limits", "KEY_PLACEHOLDER"]
+
+#: What stands for the key in recorded headers and curl lines.
+KEY_PLACEHOLDER = "$ROUTER_API_KEY"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Timeouts in seconds and the largest response body read, in bytes."""
+
+    connect_s: float = 5.0
+    read_s: float = 180.0
+    max_body_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass
+class Exchange:
+    """One request and what came back; ``error`` is set when no full answer arrived.
+
+    ``request_headers`` are already redacted. ``elapsed_s`` is wall time in seconds.
+    """
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    body: dict[str, Any] | None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    elapsed_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    def json(self) -> Any:
+        """The body parsed as JSON; raises ``ValueError`` when it is not JSON."""
+        return json.loads(self.content)
+
+
+class RouterClient:
+    """Sends requests to a router at ``base_url`` (an OpenAI SDK ``base_url``, e.g. ``http://host/v1``).
+
+    ``api_key`` is sent as ``Authorization: Bearer``; it never appears in an
+    :class:`Exchange`, an exception, or a log line.
+    """
+
+    def __init__(self, base_url: str, *, api_key: str | None, limits: Limits = Limits(),
+                 headers: dict[str, str] | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.limits = limits
+        self._extra_headers = dict(headers or {})
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(limits.read_s, connect=limits.connect_s),
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def redact(self, text: str) -> str:
+        """``text`` with every occurrence of the API key replaced by the placeholder."""
+        if self._api_key:
+            return text.replace(self._api_key, KEY_PLACEHOLDER)
+        return text
+
+    def probe(self) -> None:
+        """Raise :class:`RouterUnreachable` when no connection to the router can be made.
+
+        Any HTTP answer, even a 404, proves the router is reachable.
+        """
+        try:
+            self._http.get(self.base_url + "/models", timeout=self.limits.connect_s + 5)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
+            raise RouterUnreachable(self.base_url, reason=self.redact(str(exc) or type(exc).__name__)) from None
+        except httpx.HTTPError:
+            return  # it answered something; the cases will judge it
+
+    def post_json(self, path: str, body: dict[str, Any], *, auth: str = "valid") -> Exchange:
+        """POST ``body`` as JSON to ``path``; ``auth`` is ``valid``, ``missing`` or ``wrong``."""
+        headers = {"Content-Type": "application/json", **self._extra_headers}
+        shown = dict(headers)
+        if auth == "valid" and self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+            shown["Authorization"] = f"Bearer {KEY_PLACEHOLDER}"
+        elif auth == "wrong":
+            headers["Authorization"] = shown["Authorization"] = "Bearer sk-conformance-wrong-key-0000"
+        exchange = Exchange("POST", self.base_url + path, shown, body)
+        request = self._http.build_request("POST", self.base_url + path, headers=headers, content=json.dumps(body).encode())
+        self._send(request, exchange)
+        return exchange
+
+    def get(self, url: str) -> Exchange:
+        """GET an absolute ``url`` (an image a router returned), without credentials."""
+        exchange = Exchange("GET", url, {}, None)
+        try:
+            request = self._http.build_request("GET", url)
+        except httpx.HTTPError as exc:
+            exchange.error = f"cannot request {url!r}: {exc}"
+            return exchange
+        self._send(request, exchange)
+        return exchange
+
+    def _send(self, request: httpx.Request, exchange: Exchange) -> None:
+        started = time.monotonic()
+        try:
+            with self._http.stream(request.method, request.url, headers=request.headers, content=request.content) as response:
+                exchange.status = response.status_code
+                exchange.headers = {k.lower(): self.redact(v) for k, v in response.headers.items()}
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.limits.max_body_bytes:
+                        exchange.error = f"response body exceeds {self.limits.max_body_bytes:,} bytes; stopped reading"
+                        break
+                    chunks.append(chunk)
+                exchange.content = b"".join(chunks)
+        except httpx.TimeoutException as exc:
+            exchange.error = f"timed out ({type(exc).__name__}) after {time.monotonic() - started:.1f} s"
+        except httpx.HTTPError as exc:
+            exchange.error = self.redact(f"transport error: {type(exc).__name__}: {exc}")
+        exchange.elapsed_s = time.monotonic() - started

@@ -1,0 +1,87 @@
+"""What a case records for the report: redacted request, response, curl line, thumbnails.
+
+Evidence is what a vendor needs to reproduce and fix a failure. It is built
+from the exchange after the checks ran and holds no secret: the key appears
+only as ``$ROUTER_API_KEY`` and base64 payloads are cut short.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shlex
+from typing import Any
+
+from PIL import Image
+
+from ._client import KEY_PLACEHOLDER, Exchange
+
+__all__ = ["build_evidence", "curl_command", "truncate_payloads"]
+
+_KEEP_CHARS = 120
+_THUMBNAIL_PX = 128
+
+
+def truncate_payloads(value: Any, *, keep: int = _KEEP_CHARS) -> Any:
+    """``value`` with every string longer than ``keep`` characters cut, saying how long it was."""
+    if isinstance(value, str) and len(value) > keep:
+        return f"{value[:keep]}…[{len(value):,} chars]"
+    if isinstance(value, dict):
+        return {k: truncate_payloads(v, keep=keep) for k, v in value.items()}
+    if isinstance(value, list):
+        return [truncate_payloads(v, keep=keep) for v in value]
+    return value
+
+
+def curl_command(exchange: Exchange) -> str:
+    """A shell line that repeats the request; the key is read from ``$ROUTER_API_KEY``."""
+    parts = ["curl", "-sS", "-X", exchange.method, shlex.quote(exchange.url)]
+    for name, value in exchange.request_headers.items():
+        if KEY_PLACEHOLDER in value:
+            parts += ["-H", f'"{name}: {value}"']  # double quotes: the shell expands the variable
+        else:
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if exchange.body is not None:
+        parts += ["--data-binary", shlex.quote(json.dumps(exchange.body))]
+    return " ".join(parts)
+
+
+def _thumbnail(image: Image.Image) -> str:
+    thumb = image.copy()
+    thumb.thumbnail((_THUMBNAIL_PX, _THUMBNAIL_PX))
+    if thumb.mode not in ("RGB", "RGBA"):
+        thumb = thumb.convert("RGBA")
+    out = io.BytesIO()
+    thumb.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def _response_body(exchange: Exchange) -> Any:
+    try:
+        return truncate_payloads(exchange.json())
+    except ValueError:
+        text = exchange.content[:2000].decode("utf-8", "replace")
+        return text + (f"…[{len(exchange.content):,} bytes]" if len(exchange.content) > 2000 else "")
+
+
+def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any) -> dict[str, Any]:
+    """The JSON-ready evidence of one exchange; ``redact`` scrubs the key from any text."""
+    evidence = {
+        "request": {
+            "method": exchange.method,
+            "url": exchange.url,
+            "headers": exchange.request_headers,
+            "body": truncate_payloads(exchange.body),
+        },
+        "response": {
+            "status": exchange.status,
+            "headers": exchange.headers,
+            "body": _response_body(exchange),
+            "error": exchange.error,
+        },
+        "elapsed_s": round(exchange.elapsed_s, 3),
+        "curl": curl_command(exchange),
+        "thumbnails": [_thumbnail(image) for image in images[:4]],
+    }
+    return json.loads(redact(json.dumps(evidence)))

@@ -1,0 +1,74 @@
+"""Profile -> the requirement catalogue: every statement a run can pass or fail.
+
+Two kinds of requirement exist. Rule requirements come straight from a
+parameter rule in the spec ("size: both edges multiples of 16"). Behaviour
+requirements are the same for every router (a valid request is answered 200,
+``data`` holds ``n`` images, errors have the documented shape) but each cites
+the words of *this* profile that promise the behaviour, so a report always
+quotes the router's own documentation.
+"""
+
+from __future__ import annotations
+
+from ._spec import Profile, Requirement, Source
+
+__all__ = ["catalogue", "behaviour_id"]
+
+#: Behaviour requirement slug -> (level, title). Ids are ``<prefix>.<slug>``
+#: for endpoint behaviour and the bare slug for ``error.*`` / ``auth.*``.
+_BEHAVIOUR = {
+    "accepts-valid": ("MUST", "a request that keeps every documented rule is answered 200"),
+    "content-type": ("MUST", "a 200 answer is `Content-Type: application/json`"),
+    "response.schema": ("MUST", "a 200 body has the documented response shape"),
+    "data.count": ("MUST", "`data` holds exactly `n` images"),
+    "image.decodes": ("MUST", "every image decodes as a real image file"),
+    "image.format": ("MUST", "every image is in the requested `output_format` (or the documented default)"),
+    "image.dimensions": ("MUST", "every image has the requested `size` in pixels"),
+    "response.echo": ("SHOULD", "the response echoes the request's output fields"),
+    "model.known": ("SHOULD", "an unknown model is rejected with a 4xx"),
+    "error.shape": ("MUST", "an error body has the documented error shape"),
+    "error.status": ("SHOULD", "an invalid request is answered with the documented error status"),
+    "auth.required": ("MUST", "a request without an API key is rejected with 401 or 403"),
+    "auth.wrong-key": ("MUST", "a request with a wrong API key is rejected with 401 or 403"),
+}
+
+
+def behaviour_id(slug: str, prefix: str = "gen") -> str:
+    """The requirement id of a behaviour: ``gen.data.count``, ``error.shape``, ``auth.required``."""
+    if slug not in _BEHAVIOUR:
+        raise KeyError(f"unknown behaviour requirement {slug!r}")
+    return slug if slug.startswith(("error.", "auth.")) else f"{prefix}.{slug}"
+
+
+def catalogue(profile: Profile) -> dict[str, Requirement]:
+    """Every requirement of ``profile`` by id: behaviour requirements first, then rules in spec order."""
+    found: dict[str, Requirement] = {}
+
+    def add(slug: str, prefix: str, source: Source | None, *, level: str | None = None) -> None:
+        if source is None:
+            return
+        default_level, title = _BEHAVIOUR[slug]
+        rid = behaviour_id(slug, prefix)
+        found.setdefault(rid, Requirement(rid, level or default_level, title, source))
+
+    for model in profile.models.values():
+        params = model.params
+        for ep_name in model.endpoints:
+            endpoint = profile.endpoints[ep_name]
+            prefix = endpoint.prefix
+            add("accepts-valid", prefix, endpoint.source)
+            add("content-type", prefix, model.response.source)
+            add("response.schema", prefix, model.response.source)
+            add("image.decodes", prefix, model.response.source)
+            add("data.count", prefix, params["n"].source if "n" in params else None)
+            add("image.format", prefix, params["output_format"].source if "output_format" in params else None)
+            add("image.dimensions", prefix, params["size"].source if "size" in params else None)
+            add("response.echo", prefix, model.response.echo_source, level=model.response.echo_level)
+            add("model.known", prefix, model.source or endpoint.source)
+    add("error.shape", "", profile.errors.source, level=profile.errors.level)
+    add("error.status", "", profile.errors.source)
+    add("auth.required", "", profile.auth_source)
+    add("auth.wrong-key", "", profile.auth_source)
+    for _ep, _model, rule in profile.rules():
+        found.setdefault(rule.requirement.id, rule.requirement)
+    return found

@@ -1,0 +1,89 @@
+"""Case outcomes -> ``results.json`` (schema_version 1) and the run's verdict.
+
+The per-requirement view is what a QA lead reads: for every requirement of the
+profile, did any case fail it, how many cases exercised it, and the evidence
+of each failure. A requirement no case reached is ``skipped``, never passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import __version__
+from ._checks import CheckResult
+from ._spec import Profile, Requirement
+
+__all__ = ["CaseRecord", "RunRecord", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class CaseRecord:
+    """One case's outcome: its check results and evidence (or why it was skipped)."""
+
+    case_id: str
+    requirements: tuple[str, ...]
+    billable: bool
+    results: list[CheckResult] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    skipped: str | None = None
+    transport_error: bool = False
+
+
+@dataclass
+class RunRecord:
+    """Everything one run of one profile learned, ready to be written as results.json."""
+
+    profile: Profile
+    catalogue: dict[str, Requirement]
+    router_url: str
+    seed: int
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    cases: list[CaseRecord] = field(default_factory=list)
+    sent: int = 0
+    billable_sent: int = 0
+    unreachable: str | None = None
+    duration_s: float = 0.0
+
+    def requirement_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for rid, req in self.catalogue.items():
+            touched = [c for c in self.cases if any(r.requirement == rid for r in c.results)]
+            failures = [
+                {"case": c.case_id, "message": r.message, "request": c.evidence.get("request"),
+                 "response": c.evidence.get("response"), "curl": c.evidence.get("curl")}
+                for c in touched for r in c.results if r.requirement == rid and not r.passed
+            ]
+            status = "failed" if failures else ("passed" if touched else "skipped")
+            rows.append({"id": rid, "level": req.level, "title": req.title, "source": str(req.source),
+                         "status": status, "cases": len(touched), "failures": failures})
+        rows.sort(key=lambda r: ({"failed": 0, "passed": 1, "skipped": 2}[r["status"]], r["level"] != "MUST"))
+        return rows
+
+    def verdict(self, rows: list[dict[str, Any]] | None = None) -> str:
+        rows = rows if rows is not None else self.requirement_rows()
+        if self.unreachable or not self.cases or all(c.transport_error or c.skipped for c in self.cases):
+            return "not-assessed"
+        must_failed = any(r["status"] == "failed" and r["level"] == "MUST" for r in rows)
+        return "non-conformant" if must_failed else "conformant"
+
+    def to_json(self) -> dict[str, Any]:
+        rows = self.requirement_rows()
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "harness_version": __version__,
+            "profile": self.profile.name,
+            "profile_sha256": self.profile.sha256,
+            "router_url": self.router_url,
+            "seed": self.seed,
+            "started_at": self.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "duration_s": round(self.duration_s, 3),
+            "verdict": self.verdict(rows),
+            "not_assessed_reason": self.unreachable,
+            "requirements": rows,
+            "requests": {"sent": self.sent, "billable": self.billable_sent,
+                         "skipped": sum(1 for c in self.cases if c.skipped)},
+        }

@@ -1,0 +1,290 @@
+"""Profile -> Hypothesis strategies for valid requests and for requests that break one rule.
+
+Values are constructed, never filtered into shape: ``size`` strategies walk the
+exact region each dimension rule leaves open (for each width, the heights that
+keep every other rule form an interval), so "breaks exactly max_ratio" is drawn
+directly instead of being rejection-sampled out of random sizes. One small
+function per rule kind sits behind the ``_INVALID`` dispatch table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from hypothesis import strategies as st
+
+from ._dimensions import DIMENSION_CHECKS
+from ._spec import Model, Param, Rule
+
+__all__ = [
+    "BENIGN_PROMPTS",
+    "cheapest_body",
+    "cheapest_size",
+    "invalid_body",
+    "invalid_value",
+    "size_segments",
+    "valid_body",
+    "valid_value",
+]
+
+#: Short, meaningful, moderation-safe prompts: random text proves nothing and
+#: can trip a real router's filters or be refused as empty.
+BENIGN_PROMPTS = (
+    "a red circle on a white background",
+    "a small clean five-point star icon, centered on a white background",
+    "a blue square next to a green triangle, flat illustration",
+    "a yellow lemon on a wooden table, simple still life",
+    "a paper boat on calm water, minimalist",
+)
+
+_Segment = tuple[int, int, int, int]  # (width, first height, last height, height step)
+
+
+# ------------------------------------------------------------------ size geometry
+
+
+def _h_interval(kind: str, value: Any, w: int, cap: int) -> tuple[int, int]:
+    """Heights (inclusive, in pixels) that keep rule ``kind`` for width ``w``; empty when lo > hi."""
+    if kind == "max_edge":
+        return (1, value) if w <= value else (1, 0)
+    if kind == "max_ratio":
+        return math.ceil(w / value), w * value
+    if kind == "min_pixels":
+        return math.ceil(value / w), cap
+    if kind == "max_pixels":
+        return 1, value // w
+    raise ValueError(f"no interval form for dimension rule {kind!r}")
+
+
+def _first_multiple(lo: int, step: int) -> int:
+    return -(-lo // step) * step
+
+
+@lru_cache(maxsize=256)
+def size_segments(rules: tuple[tuple[str, Any], ...], breaking: str | None) -> tuple[_Segment, ...]:
+    """Every ``(w, h_lo, h_hi, step)`` run of sizes that keeps all ``rules`` but ``breaking``.
+
+    ``breaking=None`` gives the valid region; otherwise the region breaking
+    exactly that rule (and only it). Sizes are in pixels; ``rules`` is a tuple
+    of ``(kind, value)`` without ``allowed``.
+    """
+    table = dict(rules)
+    step = table.get("multiple_of", 1)
+    edge = table.get("max_edge", 4096)
+    cap = 2 * edge
+    off_grid = breaking == "multiple_of"
+    widths = range(1, cap + 1) if off_grid else range(step, cap + 1, step)
+    interval_rules = [(k, v) for k, v in table.items() if k != "multiple_of"]
+    segments: list[_Segment] = []
+    for w in widths:
+        keep = [_h_interval(k, v, w, cap) for k, v in interval_rules if k != breaking]
+        lo = max([1, *(a for a, _ in keep)])
+        hi = min([cap, *(b for _, b in keep)])
+        if lo > hi:
+            continue
+        if breaking is None or breaking == "multiple_of":
+            if off_grid and w % step == 0:
+                # width on the grid: the height must be off it; split around multiples
+                segments.extend(_off_grid_runs(w, lo, hi, step))
+            else:
+                first = lo if off_grid else _first_multiple(lo, step)
+                if first <= hi:
+                    segments.append((w, first, hi, 1 if off_grid else step))
+            continue
+        a, b = _h_interval(breaking, table[breaking], w, cap)
+        for run_lo, run_hi in ((lo, min(hi, a - 1)), (max(lo, b + 1), hi)):
+            first = _first_multiple(run_lo, step)
+            if first <= run_hi:
+                segments.append((w, first, run_hi, step))
+    # every segment ends on its own grid, so (w, last) is itself a member
+    return tuple((w, lo, lo + (hi - lo) // step * step, step) for w, lo, hi, step in segments)
+
+
+def _off_grid_runs(w: int, lo: int, hi: int, step: int) -> list[_Segment]:
+    runs: list[_Segment] = []
+    start = lo
+    while start <= hi:
+        if start % step == 0:
+            start += 1
+            continue
+        end = min(hi, (start // step + 1) * step - 1)
+        runs.append((w, start, end, 1))
+        start = end + 1
+    return runs
+
+
+def _size_from_segments(segments: tuple[_Segment, ...]) -> st.SearchStrategy[str]:
+    def pick(segment: _Segment) -> st.SearchStrategy[str]:
+        w, lo, hi, step = segment
+        return st.integers(0, (hi - lo) // step).map(lambda k: f"{w}x{lo + k * step}")
+
+    return st.sampled_from(segments).flatmap(pick)
+
+
+def _geometry(param: Param) -> tuple[tuple[str, Any], ...]:
+    return tuple((k, r.value) for k, r in param.dimension_rules.items() if k != "allowed")
+
+
+def cheapest_size(param: Param) -> str:
+    """The valid ``WIDTHxHEIGHT`` with the fewest pixels (ties: squarest, then smallest width)."""
+    allowed = param.rule_value("allowed")
+    if allowed:
+        def area(s: str) -> tuple[int, int]:
+            w, h = (int(x) for x in s.split("x"))
+            return w * h, abs(w - h)
+        return min(allowed, key=area)
+    best = min(
+        ((w * lo, abs(w - lo), w, lo) for w, lo, _hi, _step in size_segments(_geometry(param), None)),
+        default=None,
+    )
+    if best is None:
+        raise ValueError(f"the size rules of {param.name!r} leave no valid size")
+    return f"{best[2]}x{best[3]}"
+
+
+# ------------------------------------------------------------------ valid values
+
+
+def valid_value(param: Param) -> st.SearchStrategy[Any]:
+    """Any value of ``param`` that keeps every one of its rules."""
+    if param.name == "prompt":
+        return st.sampled_from(BENIGN_PROMPTS)
+    if "enum" in param.rules:
+        return st.sampled_from(list(param.rules["enum"].value))
+    if param.dimension_rules:
+        allowed = param.rule_value("allowed")
+        if allowed:
+            return st.sampled_from(list(allowed))
+        return _size_from_segments(size_segments(_geometry(param), None))
+    if param.values:
+        return st.sampled_from(list(param.values))
+    if param.type == "integer":
+        return st.integers(param.rule_value("minimum", 1), param.rule_value("maximum", 10))
+    if param.type == "boolean":
+        return st.booleans()
+    if param.default is not None:
+        return st.just(param.default)
+    return st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
+
+
+def cheapest_body(model: Model) -> dict[str, Any]:
+    """The least expensive valid body: required fields, one image, cheapest quality and size."""
+    body: dict[str, Any] = {"model": model.name}
+    for name, param in model.params.items():
+        if name == "prompt":
+            body[name] = BENIGN_PROMPTS[0]
+        elif name == "n":
+            body[name] = 1
+        elif param.cheapest is not None:
+            body[name] = param.cheapest
+        elif param.dimension_rules:
+            body[name] = cheapest_size(param)
+        elif param.required:
+            body[name] = param.default
+    return body
+
+
+def valid_body(model: Model) -> st.SearchStrategy[dict[str, Any]]:
+    """Any body ``model`` accepts: required params always, each optional one present or not.
+
+    ``n`` is kept at 1 or 2 so a drawn case costs at most two images.
+    """
+    required = {"model": st.just(model.name)}
+    optional: dict[str, st.SearchStrategy[Any]] = {}
+    for name, param in model.params.items():
+        strategy = st.integers(1, min(2, param.rule_value("maximum", 2))) if name == "n" else valid_value(param)
+        (required if param.required else optional)[name] = strategy
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+# ------------------------------------------------------------------ invalid values, one per rule kind
+
+_WRONG_ENUM_WORDS = ("gif", "bmp", "tiff", "ultra", "best", "svg", "maximum", "none-such")
+_MALFORMED_SIZES = ("1024", "1024x", "x1024", "1024*1024", "1024 x 1024", "1024X1024", "-1024x1024", "big", "1024x1024x1", "0x0")
+
+
+def _wrong_type(param: Param) -> st.SearchStrategy[Any]:
+    wrong = {
+        "string": st.one_of(st.integers(1, 4096), st.just(["a"]), st.just({"v": 1})),
+        "integer": st.one_of(st.sampled_from(["1", "two"]), st.just(1.5), st.just([1])),
+        "number": st.sampled_from(["1", "x"]),
+        "boolean": st.sampled_from(["yes", 3]),
+        "object": st.sampled_from(["x", 1]),
+        "array": st.sampled_from(["x", 1]),
+    }
+    return wrong[param.type]
+
+
+def _not_in_enum(param: Param) -> st.SearchStrategy[Any]:
+    allowed = set(param.rules["enum"].value)
+    if param.type == "integer":
+        return st.integers(-5, 200).filter(lambda v: v not in allowed)
+    return st.sampled_from([w for w in _WRONG_ENUM_WORDS if w not in allowed])
+
+
+def _below(param: Param) -> st.SearchStrategy[Any]:
+    low = param.rules["minimum"].value
+    return st.integers(low - 100, low - 1)
+
+
+def _above(param: Param) -> st.SearchStrategy[Any]:
+    high = param.rules["maximum"].value
+    return st.integers(high + 1, high + 100)
+
+
+def _too_long(param: Param) -> st.SearchStrategy[Any]:
+    limit = param.rules["max_length"].value
+    base = BENIGN_PROMPTS[0] + ". "
+    return st.integers(1, 64).map(lambda extra: (base * (limit // len(base) + 2))[: limit + extra])
+
+
+def _malformed(param: Param) -> st.SearchStrategy[Any]:
+    return st.sampled_from([s for s in _MALFORMED_SIZES if s not in param.keywords])
+
+
+def _not_allowed(param: Param) -> st.SearchStrategy[Any]:
+    allowed = set(param.rules["allowed"].value)
+    near = ["512x512", "256x256", "1792x1024", "1024x1792", "2048x2048", "1536x1536", "1024x768", "1280x720"]
+    return st.sampled_from([s for s in near if s not in allowed])
+
+
+def _breaks_dimension(kind: str) -> Callable[[Param], st.SearchStrategy[Any]]:
+    def strategy(param: Param) -> st.SearchStrategy[Any]:
+        segments = size_segments(_geometry(param), kind)
+        if not segments:
+            return st.nothing()
+        return _size_from_segments(segments)
+
+    return strategy
+
+
+_INVALID: dict[str, Callable[[Param], st.SearchStrategy[Any]]] = {
+    "type": _wrong_type,
+    "enum": _not_in_enum,
+    "minimum": _below,
+    "maximum": _above,
+    "max_length": _too_long,
+    "format": _malformed,
+    "allowed": _not_allowed,
+    **{kind: _breaks_dimension(kind) for kind in DIMENSION_CHECKS if kind != "allowed"},
+}
+
+
+def invalid_value(param: Param, rule: Rule) -> st.SearchStrategy[Any]:
+    """Values of ``param`` that break ``rule`` and keep its other rules (``required`` has none)."""
+    try:
+        return _INVALID[rule.kind](param)
+    except KeyError:
+        raise ValueError(f"no invalid-value strategy for rule kind {rule.kind!r}") from None
+
+
+def invalid_body(model: Model, rule: Rule) -> st.SearchStrategy[dict[str, Any]]:
+    """The cheapest valid body of ``model`` with exactly ``rule`` broken."""
+    base = cheapest_body(model)
+    if rule.kind == "required":
+        return st.just({k: v for k, v in base.items() if k != rule.param})
+    param = model.params[rule.param]
+    return invalid_value(param, rule).map(lambda value: {**base, rule.param: value})

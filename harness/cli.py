@@ -1,0 +1,228 @@
+"""``conformance``: the command line, a thin layer over the pytest plugin.
+
+``run`` certifies routers (the embedded reference router when no URL is
+given); ``serve`` runs the reference router alone as a local mock; ``plan``
+shows what a run would send; ``schema`` and ``profiles`` expose the specs.
+
+Exit codes of ``run``: 0 every MUST requirement passed; 1 a MUST requirement
+failed; 2 usage or spec error; 3 the router could not be assessed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._errors import HarnessError
+from ._resources import builtin_profiles, suites_dir
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_MUST_FAILED, EXIT_USAGE, EXIT_NOT_ASSESSED = 0, 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="conformance", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="certify a router and write reports")
+    run.add_argument("--profile", action="append", dest="profiles", metavar="NAME|PATH",
+                     help="profile to certify (repeatable); default: every built-in profile")
+    run.add_argument("--router-url", help="router base URL (OpenAI SDK base_url form, e.g. https://router.example/v1); "
+                                          "default: the embedded reference router on 127.0.0.1")
+    run.add_argument("--api-key-env", default="ROUTER_API_KEY", metavar="VAR",
+                     help="environment variable holding the API key (default ROUTER_API_KEY)")
+    run.add_argument("--report-dir", default="reports", type=Path, help="where reports go (default reports/)")
+    run.add_argument("--max-generations", type=int, metavar="N", help="at most N billable requests per profile")
+    run.add_argument("--seed", type=int, default=0, help="seed of the Hypothesis draws (default 0)")
+    run.add_argument("--examples", type=int, default=2, help="Hypothesis draws per rule and model (default 2)")
+    run.add_argument("--fault", help="break the embedded reference router with this fault (see serve --list-faults)")
+
+    serve = sub.add_parser("serve", help="run the reference router alone (a local mock router)")
+    serve.add_argument("--profile", default="worldrouter", metavar="NAME|PATH")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--api-key", help="require this bearer key (default: no auth)")
+    serve.add_argument("--fault", help="break one rule on purpose")
+    serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="delay each generation")
+    serve.add_argument("--list-faults", action="store_true", help="list the fault catalogue and exit")
+
+    plan = sub.add_parser("plan", help="list the cases a run would send; sends nothing")
+    plan.add_argument("--profile", required=True, metavar="NAME|PATH")
+    plan.add_argument("--seed", type=int, default=0)
+    plan.add_argument("--examples", type=int, default=2)
+    plan.add_argument("--format", choices=("text", "json"), default="text")
+
+    schema = sub.add_parser("schema", help="print one generated JSON Schema (Draft 2020-12)")
+    schema.add_argument("--profile", required=True, metavar="NAME|PATH")
+    schema.add_argument("--endpoint", default="generations")
+    schema.add_argument("--model", help="model id (default: the profile's first model)")
+    schema.add_argument("--kind", choices=("request", "response", "error"), default="request")
+
+    sub.add_parser("profiles", help="list the built-in profiles")
+    return parser
+
+
+def _pytest_exit_to_ours(code: int) -> int:
+    if code in (EXIT_OK, EXIT_MUST_FAILED, EXIT_NOT_ASSESSED):
+        return code
+    return EXIT_USAGE
+
+
+def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
+    import pytest
+
+    from ._spec import load_profile
+
+    profile = load_profile(profile_arg)  # spec errors surface here, before any request
+    out = args.report_dir / profile.name
+    out.mkdir(parents=True, exist_ok=True)
+    pytest_args = [
+        str(suites_dir()), "-q", "--tb=no", "-rN", "-p", "no:cacheprovider",
+        "--rootdir", str(suites_dir()),
+        "--router-profile", profile_arg,
+        "--router-api-key-env", args.api_key_env,
+        "--router-seed", str(args.seed),
+        "--router-examples", str(args.examples),
+        "--router-results", str(out / "results.json"),
+        "--html", str(out / "report.html"), "--self-contained-html",
+        "--junitxml", str(out / "junit.xml"),
+        "-W", "ignore::harness.plugin.ConformanceWarning", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+    ]
+    if args.router_url:
+        pytest_args += ["--router-url", args.router_url]
+    if args.max_generations is not None:
+        pytest_args += ["--router-max-generations", str(args.max_generations)]
+    if args.fault:
+        pytest_args += ["--router-fault", args.fault]
+    code = _pytest_exit_to_ours(int(pytest.main(pytest_args)))
+    _summarize(out / "results.json", out / "report.html")
+    return code
+
+
+def _summarize(results_path: Path, report: Path) -> None:
+    try:
+        data = json.loads(results_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        print(f"no results written to {results_path}", file=sys.stderr)
+        return
+    counts: dict[str, int] = {}
+    for row in data["requirements"]:
+        key = f"{row['level']} {row['status']}"
+        counts[key] = counts.get(key, 0) + 1
+    shown = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    reason = f" ({data['not_assessed_reason']})" if data.get("not_assessed_reason") else ""
+    print(f"{data['profile']}: {data['verdict']}{reason}; requirements: {shown}; "
+          f"requests sent {data['requests']['sent']}, billable {data['requests']['billable']}; report: {report}")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    profiles = args.profiles or list(builtin_profiles())
+    if args.fault and args.router_url:
+        print("conformance: --fault breaks the embedded reference router; it cannot be used with --router-url",
+              file=sys.stderr)
+        return EXIT_USAGE
+    codes = [_run_one(p, args) for p in profiles]
+    from .report import write_index
+
+    index = write_index(args.report_dir, [p.parent.name for p in sorted(args.report_dir.glob("*/results.json"))])
+    print(f"index: {index}")
+    # usage errors outrank everything, then "not assessed", then MUST failures
+    for code in (EXIT_USAGE, EXIT_NOT_ASSESSED, EXIT_MUST_FAILED):
+        if code in codes:
+            return code
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .reference import FAULTS, get_fault, serve_forever
+
+    if args.list_faults:
+        width = max(len(name) for name in FAULTS)
+        for fault in FAULTS.values():
+            print(f"{fault.name:<{width}}  breaks {fault.breaks}: {fault.description}")
+        return EXIT_OK
+    from ._spec import load_profile
+
+    profile = load_profile(args.profile)
+    serve_forever(profile, api_key=args.api_key, fault=get_fault(args.fault), latency_s=args.latency,
+                  host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from ._cases import build_plan
+    from ._spec import load_profile
+
+    plan = build_plan(load_profile(args.profile), seed=args.seed, examples=args.examples)
+    totals: dict[str, Any] = {"cases": len(plan), "billable_requests": sum(c.billable for c in plan),
+                              "images": sum(c.images for c in plan)}
+    if args.format == "json":
+        print(json.dumps({"cases": [c.to_json() for c in plan], "totals": totals}, indent=2))
+        return EXIT_OK
+    for case in plan:
+        print(f"{'$' if case.billable else ' '} {case.kind:<7} {case.id}")
+    by_model: dict[str, list[int]] = {}
+    for case in plan:
+        row = by_model.setdefault(case.model, [0, 0, 0])
+        row[0] += 1
+        row[1] += case.billable
+        row[2] += case.images
+    for model, (cases, billable, images) in by_model.items():
+        print(f"{model}: {cases} cases, {billable} billable requests, {images} images")
+    print(f"total: {totals['cases']} cases, {totals['billable_requests']} billable requests, {totals['images']} images")
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from ._schema import error_schema, request_schema, response_schema
+    from ._spec import load_profile
+
+    profile = load_profile(args.profile)
+    name = args.model or next(iter(profile.models))
+    if name not in profile.models:
+        print(f"conformance: profile {profile.name!r} has no model {name!r}; models: {', '.join(profile.models)}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    model = profile.models[name]
+    if args.kind == "request":
+        if args.endpoint not in model.endpoints:
+            print(f"conformance: model {name!r} does not serve endpoint {args.endpoint!r}", file=sys.stderr)
+            return EXIT_USAGE
+        schema = request_schema(profile, args.endpoint, model)
+    else:
+        schema = response_schema(profile, model) if args.kind == "response" else error_schema(profile)
+    print(json.dumps(schema, indent=2))
+    return EXIT_OK
+
+
+def _cmd_profiles(args: argparse.Namespace) -> int:
+    from ._spec import load_profile
+
+    for name in builtin_profiles():
+        profile = load_profile(name)
+        print(f"{name:<14} {profile.title} ({profile.source}); models: {', '.join(profile.models)}")
+    return EXIT_OK
+
+
+_COMMANDS = {"run": _cmd_run, "serve": _cmd_serve, "plan": _cmd_plan, "schema": _cmd_schema, "profiles": _cmd_profiles}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``conformance`` console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except HarnessError as exc:
+        print(f"conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyError as exc:  # unknown fault name
+        print(f"conformance: {exc.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

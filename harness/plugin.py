@@ -1,0 +1,214 @@
+"""The pytest plugin: options, case parametrization, the router fixture, evidence and results.
+
+Loaded through the ``pytest11`` entry point, it stays inert until a test asks
+for the ``case`` fixture (as the suites in ``suites/`` do). It then builds the
+plan from ``--router-profile``, sends each case to ``--router-url`` (or to an
+embedded reference router on loopback when no URL is given), attaches the
+evidence to the pytest-html report and writes ``results.json``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import secrets
+import time
+import warnings
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._cases import Case, build_plan
+from ._checks import Verdict, check_case, failures
+from ._client import RouterClient
+from ._errors import HarnessError, RouterUnreachable
+from ._evidence import build_evidence
+from ._requirements import catalogue
+from ._results import CaseRecord, RunRecord
+from ._spec import Profile, load_profile
+
+__all__ = ["ConformanceRun", "ConformanceWarning"]
+
+_RUN_KEY = pytest.StashKey["ConformanceRun"]()
+
+
+class ConformanceWarning(UserWarning):
+    """A SHOULD requirement failed: reported, but it does not fail the run."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("image-router-conformance", "image router conformance")
+    group.addoption("--router-url", default=None,
+                    help="router base URL as the OpenAI SDK takes it (e.g. https://router.example/v1); "
+                         "default: an embedded reference router on 127.0.0.1")
+    group.addoption("--router-profile", default="worldrouter", help="built-in profile name or path to a profile YAML")
+    group.addoption("--router-api-key-env", default="ROUTER_API_KEY",
+                    help="environment variable holding the router API key (default ROUTER_API_KEY)")
+    group.addoption("--router-seed", type=int, default=0, help="seed for the Hypothesis draws (same seed, same requests)")
+    group.addoption("--router-examples", type=int, default=2, help="Hypothesis draws per rule and per model (default 2)")
+    group.addoption("--router-max-generations", type=int, default=None,
+                    help="send at most N billable (image-generating) requests; later ones are skipped")
+    group.addoption("--router-results", default=None, help="write results.json (schema_version 1) to this path")
+    group.addoption("--router-fault", default=None, help="break the embedded reference router with this fault")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cases(*kinds): parametrize `case` with the plan's cases of these kinds "
+                                       "(valid, invalid, auth)")
+
+
+class ConformanceRun:
+    """The state of one conformance run: profile, plan, client, and the record of every case."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        opt = config.getoption
+        self.profile: Profile = load_profile(opt("--router-profile"))
+        self.catalogue = catalogue(self.profile)
+        self.levels = {rid: req.level for rid, req in self.catalogue.items()}
+        self.seed: int = opt("--router-seed")
+        self.plan: list[Case] = build_plan(self.profile, seed=self.seed, examples=opt("--router-examples"))
+        self.max_generations: int | None = opt("--router-max-generations")
+        self.url: str | None = opt("--router-url")
+        self.record = RunRecord(self.profile, self.catalogue, self.url or "(reference router)", self.seed)
+        self.records: dict[str, CaseRecord] = {}
+        self._client: RouterClient | None = None
+        self._stack = ExitStack()
+        self._started = time.monotonic()
+
+    def connect(self) -> RouterClient:
+        """Start the reference router if needed and check the router is reachable (once)."""
+        if self._client is not None:
+            return self._client
+        opt = self.config.getoption
+        key = os.environ.get(opt("--router-api-key-env")) or None
+        if self.url is None:
+            from .reference import get_fault, running_router
+
+            key = key or f"sk-reference-{secrets.token_hex(8)}"
+            self.url = self._stack.enter_context(
+                running_router(self.profile, api_key=key, fault=get_fault(opt("--router-fault"))))
+            self.record.router_url = self.url
+        client = RouterClient(self.url, api_key=key)
+        self._stack.callback(client.close)
+        try:
+            client.probe()
+        except RouterUnreachable as exc:
+            self.record.unreachable = str(exc)
+            pytest.exit(str(exc), returncode=3)
+        self._client = client
+        return client
+
+    def execute(self, case: Case) -> Verdict:
+        """Send ``case``, judge the answer, record evidence; fail the test on a MUST failure."""
+        client = self.connect()
+        record = CaseRecord(case.id, case.requirements, case.billable)
+        self.records[case.id] = record
+        self.record.cases.append(record)
+        if case.billable and self.max_generations is not None and self.record.billable_sent >= self.max_generations:
+            record.skipped = f"generation budget spent (--max-generations {self.max_generations})"
+            pytest.skip(record.skipped)
+        endpoint = self.profile.endpoints[case.endpoint]
+        exchange = client.post_json(endpoint.path, case.body, auth=case.auth)
+        self.record.sent += 1
+        self.record.billable_sent += case.billable
+        record.transport_error = exchange.status is None
+        verdict = check_case(self.profile, case, exchange)
+        record.results = verdict.results
+        record.evidence = build_evidence(exchange, verdict.images, redact=client.redact)
+        for result in failures(verdict, self.levels, "SHOULD"):
+            warnings.warn(ConformanceWarning(f"SHOULD {result.requirement}: {result.message}"), stacklevel=2)
+        must = list(failures(verdict, self.levels, "MUST"))
+        if must:
+            lines = "\n".join(f"MUST {r.requirement}: {r.message}" for r in must)
+            pytest.fail(f"{lines}\nreproduce: {record.evidence['curl']}", pytrace=False)
+        return verdict
+
+    def finish(self, exitstatus: int) -> int:
+        """Write results.json (always) and return the exit status the run deserves."""
+        self._stack.close()
+        self.record.duration_s = time.monotonic() - self._started
+        path = self.config.getoption("--router-results")
+        data = self.record.to_json()
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(json.dumps(data, indent=2), encoding="utf-8")
+        sent = [c for c in self.record.cases if not c.skipped]
+        if sent and all(c.transport_error for c in sent):
+            return 3
+        return exitstatus
+
+
+def _run(config: pytest.Config) -> ConformanceRun:
+    run = config.stash.get(_RUN_KEY, None)
+    if run is None:
+        try:
+            run = ConformanceRun(config)
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config.stash[_RUN_KEY] = run
+    return run
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "case" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("cases")
+    kinds = set(marker.args) if marker else {"valid", "invalid", "auth"}
+    cases = [c for c in _run(metafunc.config).plan if c.kind in kinds]
+    metafunc.parametrize("case", cases, ids=[c.id for c in cases])
+
+
+@pytest.fixture(scope="session")
+def conformance_run(pytestconfig: pytest.Config) -> ConformanceRun:
+    """The session's :class:`ConformanceRun`, connected to the router under test."""
+    run = _run(pytestconfig)
+    run.connect()
+    return run
+
+
+def _evidence_html(record: CaseRecord, levels: dict[str, str]) -> str:
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{'pass' if r.passed else 'FAIL'}</td><td>{esc(levels.get(r.requirement, 'MUST'))}</td>"
+        f"<td>{esc(r.requirement)}</td><td>{esc(r.message if not r.passed else '')}</td></tr>"
+        for r in record.results
+    )
+    ev = record.evidence
+    thumbs = "".join(f'<img src="{esc(t)}" alt="generated image" style="max-width:128px;margin:2px">'
+                     for t in ev.get("thumbnails", []))
+    return (
+        f"<div class='conformance-evidence'><table><tr><th>result</th><th>level</th><th>requirement</th>"
+        f"<th>message</th></tr>{rows}</table>"
+        f"<p><b>curl</b></p><pre>{esc(ev.get('curl', ''))}</pre>"
+        f"<p><b>request</b></p><pre>{esc(json.dumps(ev.get('request'), indent=2))}</pre>"
+        f"<p><b>response</b> ({esc(str(ev.get('elapsed_s')))} s)</p><pre>{esc(json.dumps(ev.get('response'), indent=2))}</pre>"
+        f"{thumbs}</div>"
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):
+    outcome = yield
+    report = outcome.get_result()
+    run = item.config.stash.get(_RUN_KEY, None)
+    case = getattr(item, "callspec", None) and item.callspec.params.get("case")
+    if run is None or not isinstance(case, Case) or report.when != "call":
+        return
+    record = run.records.get(case.id)
+    report.user_properties.append(("requirements", " ".join(case.requirements)))
+    if record is None or not record.evidence:
+        return
+    from pytest_html import extras
+
+    report.extras = [*getattr(report, "extras", []), extras.html(_evidence_html(record, run.levels))]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash.get(_RUN_KEY, None)
+    if run is not None:
+        session.exitstatus = run.finish(int(exitstatus))

@@ -1,0 +1,47 @@
+"""Run the reference router with uvicorn: in a background thread (tests, ``run``) or in the foreground (``serve``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from .._spec import Profile
+from ._app import create_app
+from ._faults import Fault
+
+__all__ = ["running_router", "serve_forever"]
+
+
+@contextmanager
+def running_router(profile: Profile, *, api_key: str | None, fault: Fault | None = None, latency_s: float = 0.0,
+                   host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve ``profile`` on ``host`` (loopback) in a thread; yields the base URL (``http://127.0.0.1:PORT/v1``).
+
+    ``port=0`` picks a free ephemeral port. Raises ``RuntimeError`` if the
+    server does not start within 10 seconds.
+    """
+    config = uvicorn.Config(create_app(profile, api_key=api_key, fault=fault, latency_s=latency_s),
+                            host=host, port=port, log_level="warning", lifespan="off", limit_concurrency=256)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"reference-router-{profile.name}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"reference router for {profile.name!r} did not start on {host}:{port}")
+        time.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def serve_forever(profile: Profile, *, api_key: str | None, fault: Fault | None, latency_s: float, host: str, port: int) -> None:
+    """Serve ``profile`` in the foreground until interrupted."""
+    uvicorn.run(create_app(profile, api_key=api_key, fault=fault, latency_s=latency_s), host=host, port=port, log_level="info")
