@@ -1,0 +1,39 @@
+"""The pytest plugin used directly (``pytest suites --router-profile ...``), tested with pytester."""
+
+from __future__ import annotations
+
+import json
+
+from harness._resources import suites_dir
+
+SUITE = (suites_dir() / "test_generations.py").read_text(encoding="utf-8")
+
+
+def test_plugin_runs_suite_against_reference_router(pytester):
+    pytester.makepyfile(test_generations=SUITE)
+    result = pytester.runpytest("--router-profile", "worldrouter", "--router-results", "out/results.json", "-p", "no:randomly")
+    result.assert_outcomes(passed=46)
+    data = json.loads((pytester.path / "out" / "results.json").read_text())
+    assert data["verdict"] == "conformant"
+
+
+def test_plugin_fails_items_of_the_broken_rule_only(pytester):
+    pytester.makepyfile(test_generations=SUITE)
+    result = pytester.runpytest("--router-profile", "worldrouter", "--router-fault", "fixed-1024")
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] >= 4
+    result.stdout.fnmatch_lines(["*MUST gen.image.dimensions: data[[]0[]]: asked * got 1024x1024*"])
+
+
+def test_max_generations_skips_billable_cases(pytester):
+    pytester.makepyfile(test_generations=SUITE)
+    result = pytester.runpytest("--router-profile", "worldrouter", "--router-max-generations", "3",
+                                "--router-results", "r.json")
+    data = json.loads((pytester.path / "r.json").read_text())
+    assert data["requests"]["billable"] == 3
+    assert result.parseoutcomes()["skipped"] == data["requests"]["skipped"] > 0
+
+
+def test_plugin_is_inert_for_ordinary_tests(pytester):
+    pytester.makepyfile("def test_plain():\n    assert 1 + 1 == 2\n")
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -1,0 +1,89 @@
+"""Loading profiles: typed model, sources, and file:line errors for broken files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness import ProfileNotFound, SpecError, load_profile
+from harness._resources import specs_dir
+from harness._schema import request_violations
+
+BASE = (specs_dir() / "profiles" / "worldrouter.yaml").read_text(encoding="utf-8")
+
+
+def _write(tmp_path: Path, text: str, name: str = "broken.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_worldrouter_rules_cite_the_seed(worldrouter):
+    rules = {rule.requirement.id: rule for _ep, _m, rule in worldrouter.rules()}
+    rule = rules["gen.gpt-image-2.size.multiple-of-16"]
+    assert rule.value == 16 and rule.requirement.level == "MUST"
+    assert rule.requirement.source.file == "000_ff80a2310c358538.txt"
+    assert rule.requirement.source.quote == "Both edges must be multiples of 16px."
+    assert rules["gen.gpt-image-2.size.max-pixels"].value == 8_294_400
+    assert all(r.requirement.source.quote for r in rules.values())
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path):
+    lines = BASE.splitlines()
+    lines[20] = lines[20] + " : : ["
+    path = _write(tmp_path, "\n".join(lines))
+    with pytest.raises(SpecError) as info:
+        load_profile(path)
+    (file, line, _key, message), = info.value.problems
+    assert file.endswith("broken.yaml") and "YAML syntax error" in message
+    assert 19 <= line <= 23
+
+
+def test_unknown_rule_names_file_line_and_key(tmp_path):
+    text = BASE.replace("          max_edge:\n", "          max_edges:\n")
+    path = _write(tmp_path, text)
+    expected_line = text.splitlines().index("          max_edges:") + 1
+    with pytest.raises(SpecError) as info:
+        load_profile(path)
+    assert f"broken.yaml:{expected_line}: models.gpt-image-2.params.size.dimensions: unknown rule 'max_edges'" in str(info.value)
+
+
+def test_duplicate_key_is_an_error(tmp_path):
+    text = BASE.replace("        cheapest: low\n", "        cheapest: low\n        cheapest: high\n")
+    with pytest.raises(SpecError, match="duplicate key 'cheapest'"):
+        load_profile(_write(tmp_path, text))
+
+
+def test_a_rule_without_any_source_is_an_error(tmp_path):
+    child = _write(tmp_path, (
+        "spec_version: 1\nname: nosource\nextends: worldrouter\n"
+        "models:\n  gpt-image-2:\n    params:\n      style:\n        type: string\n        enum: [vivid, natural]\n"
+    ), "nosource.yaml")
+    with pytest.raises(SpecError, match=r"nosource.yaml:9: models\.gpt-image-2\.params\.style\.enum: missing source"):
+        load_profile(child)
+
+
+def test_a_rule_falls_back_to_its_parameter_source(tmp_path, worldrouter):
+    text = BASE.replace('            source: "Both edges must be multiples of 16px."\n', "")
+    rule = load_profile(_write(tmp_path, text)).models["gpt-image-2"].params["size"].rules["multiple_of"]
+    assert rule.requirement.source.quote.startswith("sizenoOutput dimensions.")
+
+
+def test_extends_overrides_one_rule(tmp_path, worldrouter):
+    child = _write(tmp_path, (
+        "spec_version: 1\nname: strict\nextends: worldrouter\nsource: vendor-doc.txt\n"
+        "models:\n  gpt-image-2:\n    params:\n      size:\n        dimensions:\n"
+        "          max_edge: {value: 2048, source: 'Edges up to 2048px.'}\n"
+    ), "strict.yaml")
+    profile = load_profile(child)
+    rule = profile.models["gpt-image-2"].params["size"].rules["max_edge"]
+    assert rule.value == 2048 and rule.requirement.source.file == "vendor-doc.txt"
+    assert request_violations(profile, "generations", {"model": "gpt-image-2", "prompt": "p", "size": "2304x1296"})
+    assert not request_violations(worldrouter, "generations", {"model": "gpt-image-2", "prompt": "p", "size": "2304x1296"})
+    assert profile.sha256 != worldrouter.sha256
+
+
+def test_unknown_profile_lists_builtins():
+    with pytest.raises(ProfileNotFound, match="worldrouter"):
+        load_profile("no-such-router")
