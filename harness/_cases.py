@@ -214,7 +214,7 @@ class _PlanBuilder:
         base = cheapest_body(model)
         bodies: list[tuple[str, dict[str, Any]]] = []
         if rule.kind == "required":
-            bodies.append((f"without {param.name}", {k: v for k, v in base.items() if k != param.name}))
+            bodies.append(("example", {k: v for k, v in base.items() if k != param.name}))
         else:
             if beyond is not None:
                 bodies.append(("boundary", {**base, param.name: beyond}))
@@ -226,7 +226,7 @@ class _PlanBuilder:
         for origin, body in bodies:
             label = _label(body.get(param.name), param) if param.name in body else f"without {param.name}"
             self.add(requirement=rid, label=label, kind="invalid", endpoint=endpoint, model=model, body=body,
-                     origin=origin if origin != f"without {param.name}" else "example", also=also)
+                     origin=origin, also=also)
 
     def auth(self) -> None:
         model = next(iter(self.profile.models.values()))

@@ -23,12 +23,10 @@ from ._client import Exchange
 from ._dimensions import parse_size
 from ._requirements import behaviour_id
 from ._schema import error_schema, response_schema, validator_for
-from ._spec import Model, Profile
+from ._spec import PIL_FORMATS, Model, Profile
 
 __all__ = ["CheckResult", "Verdict", "check_case"]
 
-#: Pillow's format names for ``output_format`` values.
-_PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}
 #: Statuses that mean "rejected as invalid" rather than an auth or load problem.
 _NOT_A_REJECTION = {401, 403, 407, 429}
 
@@ -117,8 +115,8 @@ def _check_images(profile: Profile, model: Model, case: Case, body: dict[str, An
         if image is None:
             continue
         verdict.images.append(image)
-        if fmt in _PIL_FORMATS and "output_format" in model.params:
-            verdict.add(behaviour_id("image.format", prefix), image.format == _PIL_FORMATS[fmt],
+        if fmt in PIL_FORMATS and "output_format" in model.params:
+            verdict.add(behaviour_id("image.format", prefix), image.format == PIL_FORMATS[fmt],
                         f"data[{index}]: asked output_format={fmt!r}, got {image.format}")
         if size is not None:
             verdict.add(behaviour_id("image.dimensions", prefix), image.size == size,

@@ -111,17 +111,6 @@ class RouterClient:
         self._send(request, exchange)
         return exchange
 
-    def get(self, url: str) -> Exchange:
-        """GET an absolute ``url`` (an image a router returned), without credentials."""
-        exchange = Exchange("GET", url, {}, None)
-        try:
-            request = self._http.build_request("GET", url)
-        except httpx.HTTPError as exc:
-            exchange.error = f"cannot request {url!r}: {exc}"
-            return exchange
-        self._send(request, exchange)
-        return exchange
-
     def _send(self, request: httpx.Request, exchange: Exchange) -> None:
         started = time.monotonic()
         try:

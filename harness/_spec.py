@@ -35,6 +35,9 @@ __all__ = [
     "load_profile",
 ]
 
+#: ``output_format`` value -> the format name Pillow reads and writes.
+PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}
+
 #: Endpoint name -> the prefix of its requirement ids.
 ENDPOINT_PREFIX = {"generations": "gen", "edits": "edit"}
 
@@ -278,7 +281,8 @@ def _meta_problems(doc: _Located) -> list[tuple[str, int, str, str]]:
             allowed = error.schema.get("properties", {})
             for key in error.instance:
                 if key not in allowed:
-                    word = "rule" if len(path) >= 4 and path[-2] in ("params", "dimensions") or path[-1:] == ("dimensions",) else "key"
+                    in_param = path[-2:-1] == ("params",) or path[-1:] == ("dimensions",)
+                    word = "rule" if in_param else "key"
                     problems.append((doc.display, doc.line(path + (key,)), _dotted(path), f"unknown {word} {key!r}"))
             continue
         if error.context:

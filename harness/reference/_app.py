@@ -23,12 +23,11 @@ from starlette.routing import Route
 
 from .._dimensions import parse_size
 from .._schema import request_violations
-from .._spec import Model, Profile
+from .._spec import PIL_FORMATS, Model, Profile
 from ._faults import Fault
 
 __all__ = ["create_app"]
 
-_PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 _COLORS = [(220, 40, 40), (40, 120, 220), (40, 170, 80), (230, 180, 30)]
 
 
@@ -47,7 +46,7 @@ def render_image(width: int, height: int, fmt: str, *, index: int = 0, transpare
     ImageDraw.Draw(image).ellipse((cx - r, cy - r, cx + r, cy + r), fill=_COLORS[index % len(_COLORS)])
     out = io.BytesIO()
     options: dict[str, Any] = {"compress_level": 1} if fmt == "png" else {"quality": 80}
-    image.save(out, format=_PIL_FORMATS[fmt], **options)
+    image.save(out, format=PIL_FORMATS[fmt], **options)
     return out.getvalue()
 
 
