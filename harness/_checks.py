@@ -22,7 +22,7 @@ from ._cases import Case
 from ._client import Exchange
 from ._dimensions import parse_size
 from ._requirements import behaviour_id
-from ._schema import error_schema, response_schema, validator_for
+from ._schema import compiled_validator
 from ._spec import PIL_FORMATS, Model, Profile
 
 __all__ = ["CheckResult", "Verdict", "check_case"]
@@ -84,7 +84,7 @@ def _check_valid(profile: Profile, model: Model, case: Case, exchange: Exchange,
     if problem:
         verdict.add(schema_rid, False, problem)
         return
-    error = best_match(validator_for(response_schema(profile, model)).iter_errors(body))
+    error = best_match(compiled_validator(profile, "response", model=model).iter_errors(body))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(body)"
         verdict.add(schema_rid, False, f"{where}: {error.message[:300]}")
@@ -154,7 +154,7 @@ def _check_error_body(profile: Profile, exchange: Exchange, verdict: Verdict) ->
     if problem:
         verdict.add("error.shape", False, problem)
         return
-    error = best_match(validator_for(error_schema(profile)).iter_errors(body))
+    error = best_match(compiled_validator(profile, "error").iter_errors(body))
     where = "/".join(str(p) for p in error.absolute_path) if error is not None else ""
     verdict.add("error.shape", error is None, f"{where or '(body)'}: {error.message[:300]}" if error else "")
 

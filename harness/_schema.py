@@ -124,6 +124,28 @@ def validator_for(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
     return RequestValidator(schema)
 
 
+#: (profile sha256, kind, endpoint, model) -> validator; a resolved profile never changes.
+_COMPILED: dict[tuple[str, str, str, str], jsonschema.protocols.Validator] = {}
+
+
+def compiled_validator(profile: Profile, kind: str, *, endpoint: str = "", model: Model | None = None) -> jsonschema.protocols.Validator:
+    """The validator of the ``request``, ``response`` or ``error`` schema, built once per profile.
+
+    Request validation runs on every reference-router request and every
+    checked answer, so the schema is derived and compiled only the first time.
+    """
+    key = (profile.sha256, kind, endpoint, model.name if model else "")
+    if key not in _COMPILED:
+        if kind == "request":
+            schema = request_schema(profile, endpoint, model)  # type: ignore[arg-type]
+        elif kind == "response":
+            schema = response_schema(profile, model)  # type: ignore[arg-type]
+        else:
+            schema = error_schema(profile)
+        _COMPILED[key] = validator_for(schema)
+    return _COMPILED[key]
+
+
 def request_violations(profile: Profile, endpoint: str, body: dict[str, Any]) -> dict[str, str]:
     """The rules ``body`` breaks: requirement id -> offending parameter name.
 
@@ -134,10 +156,9 @@ def request_violations(profile: Profile, endpoint: str, body: dict[str, Any]) ->
     model = profile.models.get(body.get("model")) if isinstance(body.get("model"), str) else None
     if model is None or endpoint not in model.endpoints:
         return {f"{prefix}.model.known": "model"}
-    schema = request_schema(profile, endpoint, model)
     found: dict[str, str] = {}
     by_param: dict[str, set[str]] = {}
-    for error in validator_for(schema).iter_errors(body):
+    for error in compiled_validator(profile, "request", endpoint=endpoint, model=model).iter_errors(body):
         if error.validator == "required":
             for name in error.validator_value:
                 if name not in body and name in model.params:
