@@ -20,7 +20,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from ._requirements import behaviour_id
-from ._spec import Model, Param, Profile, Rule
+from ._spec import Operation, Param, Profile, Rule
 from ._strategies import _geometry, cheapest_body, invalid_body, size_segments, valid_body
 
 __all__ = ["Case", "build_plan"]
@@ -33,8 +33,9 @@ class Case:
     ``kind`` is ``valid`` (expect 200 and images), ``invalid`` (expect a 4xx
     error) or ``auth`` (expect 401/403). ``requirements[0]`` is the one the
     case exists for. ``auth`` is ``valid``, ``missing`` or ``wrong`` (which key
-    the client sends). ``billable`` is true when a conformant router charges
-    for it; ``images`` is how many images that would be.
+    the client sends). ``headers`` are extra request headers (``None``: do not
+    send that header at all). ``billable`` is true when a conformant router
+    charges for it; ``images`` is how many images that would be.
     """
 
     id: str
@@ -47,7 +48,8 @@ class Case:
     origin: str
     auth: str = "valid"
     note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str | None] = field(default_factory=dict)
+    encoding: str = "json"
 
     @property
     def images(self) -> int:
@@ -67,6 +69,8 @@ class Case:
             "model": self.model,
             "auth": self.auth,
             "origin": self.origin,
+            "encoding": self.encoding,
+            "headers": self.headers,
             "request": self.body,
         }
 
@@ -156,8 +160,9 @@ class _PlanBuilder:
         self.cases: list[Case] = []
         self.ids: set[str] = set()
 
-    def add(self, *, requirement: str, label: str, kind: str, endpoint: str, model: Model, body: dict[str, Any],
-            origin: str, also: tuple[str, ...] = (), auth: str = "valid", note: str = "") -> None:
+    def add(self, *, requirement: str, label: str, kind: str, op: Operation, body: dict[str, Any],
+            origin: str, also: tuple[str, ...] = (), auth: str = "valid", note: str = "",
+            headers: dict[str, str | None] | None = None) -> None:
         case_id = f"{requirement}[{label}]"
         serial = 2
         while case_id in self.ids:
@@ -165,56 +170,69 @@ class _PlanBuilder:
             serial += 1
         self.ids.add(case_id)
         self.cases.append(Case(
-            id=case_id, kind=kind, endpoint=endpoint, model=model.name, body=body,
-            requirements=(requirement, *also), billable=kind == "valid" and model.billable,
-            origin=origin, auth=auth, note=note,
+            id=case_id, kind=kind, endpoint=op.endpoint, model=op.model, body=body,
+            requirements=(requirement, *also), billable=kind == "valid" and op.billable,
+            origin=origin, auth=auth, note=note, headers=dict(headers or {}),
         ))
 
-    def valid(self, endpoint: str, model: Model) -> None:
-        prefix = self.profile.endpoints[endpoint].prefix
+    def optional_headers(self) -> dict[str, str | None]:
+        """The documented optional headers with their example values (sent by drawn valid cases)."""
+        return {h.name: h.example for h in self.profile.headers.values() if not h.required and h.example}
+
+    def valid(self, op: Operation) -> None:
+        prefix = op.prefix
         accepts = behaviour_id("accepts-valid", prefix)
-        required_only = {"model": model.name, **{k: v for k, v in cheapest_body(model).items() if k != "model" and model.params[k].required}}
-        self.add(requirement=accepts, label=f"{model.name} required fields only", kind="valid", endpoint=endpoint,
-                 model=model, body=required_only, origin="example", note="documented defaults apply")
-        base = cheapest_body(model)
-        fmt = model.params.get("output_format")
-        for value in (fmt.rules["enum"].value if fmt and "enum" in fmt.rules else ()):
-            self.add(requirement=behaviour_id("image.format", prefix), label=f"{model.name} output_format={value}",
-                     kind="valid", endpoint=endpoint, model=model, body={**base, "output_format": value},
-                     origin="example", also=(accepts,))
-        n = model.params.get("n")
+        base = cheapest_body(op)
+        required_only = {k: v for k, v in base.items() if k == "model" or op.params[k].required}
+        self.add(requirement=accepts, label=f"{op.model} required fields only", kind="valid", op=op,
+                 body=required_only, origin="example", note="documented defaults apply")
+        fmt = op.params.get("output_format")
+        for value in (fmt.choices if fmt is not None and fmt.exercise else ()):
+            self.add(requirement=behaviour_id("image.format", prefix), label=f"{op.model} output_format={value}",
+                     kind="valid", op=op, body={**base, "output_format": value}, origin="example", also=(accepts,))
+        rf = op.params.get("response_format")
+        for value in (rf.choices if rf is not None and rf.exercise else ()):
+            if value != base.get("response_format", rf.default):
+                self.add(requirement=accepts, label=f"{op.model} response_format={value}", kind="valid", op=op,
+                         body={**base, "response_format": value}, origin="example")
+        n = op.params.get("n")
         if n is not None and n.rule_value("maximum", 2) >= 2:
-            self.add(requirement=behaviour_id("data.count", prefix), label=f"{model.name} n=2", kind="valid",
-                     endpoint=endpoint, model=model, body={**base, "n": 2}, origin="example", also=(accepts,))
-        size = model.params.get("size")
+            self.add(requirement=behaviour_id("data.count", prefix), label=f"{op.model} n=2", kind="valid",
+                     op=op, body={**base, "n": 2}, origin="example", also=(accepts,))
+        size = op.params.get("size")
         if size is not None and size.dimension_rules:
             on_limit, _ = _size_boundaries(size)
             for kind, value in on_limit:
                 rid = size.rules[kind].requirement.id
-                self.add(requirement=rid, label=f"{value} on the limit", kind="valid", endpoint=endpoint, model=model,
-                         body={**base, "size": value}, origin="boundary", also=(accepts, behaviour_id("image.dimensions", prefix)),
+                self.add(requirement=rid, label=f"{value} on the limit", kind="valid", op=op,
+                         body={**base, "size": value}, origin="boundary",
+                         also=(accepts, behaviour_id("image.dimensions", prefix)),
                          note=f"valid: exactly at the {kind} limit")
-        for i, body in enumerate(_draw(valid_body(model), self.examples, self.seed)):
-            self.add(requirement=accepts, label=f"{model.name} drawn {i + 1}", kind="valid", endpoint=endpoint,
-                     model=model, body=body, origin="drawn")
+        headers = self.optional_headers()
+        for i, body in enumerate(_draw(valid_body(op), self.examples, self.seed)):
+            self.add(requirement=accepts, label=f"{op.model} drawn {i + 1}", kind="valid", op=op,
+                     body=body, origin="drawn", headers=headers)
 
-    def invalid(self, endpoint: str, model: Model) -> None:
-        for param in model.params.values():
+    def invalid(self, op: Operation) -> None:
+        for param in op.params.values():
             boundary = dict(_size_boundaries(param)[1]) if param.dimension_rules else {}
             for rule in param.rules.values():
-                self.rule_cases(endpoint, model, param, rule, boundary.get(rule.kind))
-        prefix = self.profile.endpoints[endpoint].prefix
-        self.add(requirement=behaviour_id("model.known", prefix), label="no-such-image-model", kind="invalid",
-                 endpoint=endpoint, model=model, body={**cheapest_body(model), "model": "no-such-image-model"},
+                self.rule_cases(op, param, rule, boundary.get(rule.kind))
+        for rule in op.conditions:
+            self.condition_cases(op, rule)
+        self.add(requirement=behaviour_id("model.known", op.prefix), label="no-such-image-model", kind="invalid",
+                 op=op, body={**cheapest_body(op), "model": "no-such-image-model"},
                  origin="example", also=(behaviour_id("error.shape"), behaviour_id("error.status")))
 
-    def rule_cases(self, endpoint: str, model: Model, param: Param, rule: Rule, beyond: str | None) -> None:
+    def rule_cases(self, op: Operation, param: Param, rule: Rule, beyond: str | None) -> None:
         rid = rule.requirement.id
         also = (behaviour_id("error.shape"), behaviour_id("error.status"))
-        base = cheapest_body(model)
+        base = cheapest_body(op)
         bodies: list[tuple[str, dict[str, Any]]] = []
         if rule.kind == "required":
             bodies.append(("example", {k: v for k, v in base.items() if k != param.name}))
+        elif rule.kind == "unsupported":
+            bodies += [("example", b) for b in _draw(invalid_body(op, rule), 1, self.seed)]
         else:
             if beyond is not None:
                 bodies.append(("boundary", {**base, param.name: beyond}))
@@ -222,27 +240,43 @@ class _PlanBuilder:
                 step = -1 if rule.kind == "minimum" else 1
                 bodies.append(("boundary", {**base, param.name: rule.value + step}))
             seen = [b for _, b in bodies]
-            bodies += [("drawn", b) for b in _draw(invalid_body(model, rule), self.examples, self.seed) if b not in seen]
+            bodies += [("drawn", b) for b in _draw(invalid_body(op, rule), self.examples, self.seed) if b not in seen]
         for origin, body in bodies:
             label = _label(body.get(param.name), param) if param.name in body else f"without {param.name}"
-            self.add(requirement=rid, label=label, kind="invalid", endpoint=endpoint, model=model, body=body,
-                     origin=origin, also=also)
+            self.add(requirement=rid, label=label, kind="invalid", op=op, body=body, origin=origin, also=also)
 
-    def auth(self) -> None:
-        model = next(iter(self.profile.models.values()))
-        endpoint = model.endpoints[0]
+    def condition_cases(self, op: Operation, rule: Rule) -> None:
+        also = (behaviour_id("error.shape"), behaviour_id("error.status"))
+        for body in _draw(invalid_body(op, rule), self.examples, self.seed):
+            shown = ", ".join(f"{k}={_label(body[k], op.params[k])}" for k in (*rule.value.when, *rule.value.then) if k in body)
+            self.add(requirement=rule.requirement.id, label=shown, kind="invalid", op=op, body=body,
+                     origin="drawn", also=also)
+
+    def header_cases(self, op: Operation) -> None:
+        also = (behaviour_id("error.shape"),)
+        for rule in self.profile.header_rules():
+            if rule.kind == "required":
+                headers: dict[str, str | None] = {rule.param: None}
+                label = f"without {rule.param}"
+            else:
+                wrong = "text/plain" if rule.param.lower() == "content-type" else "none-such"
+                headers, label = {rule.param: wrong}, f"{rule.param}: {wrong}"
+            self.add(requirement=rule.requirement.id, label=label, kind="invalid", op=op, body=cheapest_body(op),
+                     origin="example", also=also, headers=headers)
+
+    def auth(self, op: Operation) -> None:
         for auth, rid in (("missing", "auth.required"), ("wrong", "auth.wrong-key")):
-            self.add(requirement=rid, label=f"{auth} key", kind="auth", endpoint=endpoint, model=model,
-                     body=cheapest_body(model), origin="example", auth=auth, also=("error.shape",))
+            self.add(requirement=rid, label=f"{auth} key", kind="auth", op=op,
+                     body=cheapest_body(op), origin="example", auth=auth, also=("error.shape",))
 
     def build(self) -> list[Case]:
-        self.auth()
-        for model in self.profile.models.values():
-            for endpoint in model.endpoints:
-                self.invalid(endpoint, model)
-        for model in self.profile.models.values():
-            for endpoint in model.endpoints:
-                self.valid(endpoint, model)
+        ops = self.profile.operations()
+        self.auth(ops[0])
+        self.header_cases(ops[0])
+        for op in ops:
+            self.invalid(op)
+        for op in ops:
+            self.valid(op)
         return self.cases
 
 

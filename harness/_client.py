@@ -48,6 +48,7 @@ class Exchange:
     content: bytes = b""
     elapsed_s: float = 0.0
     error: str | None = None
+    downloads: dict[str, Exchange] = field(default_factory=dict)
 
     @property
     def content_type(self) -> str:
@@ -97,19 +98,53 @@ class RouterClient:
         except httpx.HTTPError:
             return  # it answered something; the cases will judge it
 
-    def post_json(self, path: str, body: dict[str, Any], *, auth: str = "valid") -> Exchange:
-        """POST ``body`` as JSON to ``path``; ``auth`` is ``valid``, ``missing`` or ``wrong``."""
-        headers = {"Content-Type": "application/json", **self._extra_headers}
-        shown = dict(headers)
+    def post_json(self, path: str, body: dict[str, Any], *, auth: str = "valid",
+                  headers: dict[str, str | None] | None = None) -> Exchange:
+        """POST ``body`` as JSON to ``path``; ``auth`` is ``valid``, ``missing`` or ``wrong``.
+
+        ``headers`` adds or replaces request headers; a ``None`` value removes
+        one (e.g. ``{"Content-Type": None}`` sends the JSON without it).
+        """
+        sent = {"Content-Type": "application/json", **self._extra_headers}
+        for name, value in (headers or {}).items():
+            sent = {k: v for k, v in sent.items() if k.lower() != name.lower()}
+            if value is not None:
+                sent[name] = value
+        shown = dict(sent)
         if auth == "valid" and self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
+            sent["Authorization"] = f"Bearer {self._api_key}"
             shown["Authorization"] = f"Bearer {KEY_PLACEHOLDER}"
         elif auth == "wrong":
-            headers["Authorization"] = shown["Authorization"] = "Bearer sk-conformance-wrong-key-0000"
+            sent["Authorization"] = shown["Authorization"] = "Bearer sk-conformance-wrong-key-0000"
         exchange = Exchange("POST", self.base_url + path, shown, body)
-        request = self._http.build_request("POST", self.base_url + path, headers=headers, content=json.dumps(body).encode())
+        request = self._http.build_request("POST", self.base_url + path, headers=sent, content=json.dumps(body).encode())
         self._send(request, exchange)
         return exchange
+
+    def fetch_image_urls(self, exchange: Exchange, *, limit: int = 16) -> None:
+        """GET every ``data[].url`` of a 200 JSON answer into ``exchange.downloads`` (url -> Exchange).
+
+        Image URLs are fetched without the API key (they are meant to be
+        public) and under the same time and size limits; at most ``limit``.
+        """
+        if exchange.status != 200:
+            return
+        try:
+            data = exchange.json().get("data")
+        except (ValueError, AttributeError):
+            return
+        urls = [item["url"] for item in data if isinstance(item, dict) and isinstance(item.get("url"), str)] \
+            if isinstance(data, list) else []
+        for url in urls[:limit]:
+            download = Exchange("GET", self.redact(url), {}, None)
+            if not url.startswith(("http://", "https://")):
+                download.error = f"not an http(s) URL: {self.redact(url)[:120]!r}"
+            else:
+                try:
+                    self._send(self._http.build_request("GET", url), download)
+                except httpx.InvalidURL as exc:
+                    download.error = f"invalid URL: {exc}"
+            exchange.downloads[url] = download
 
     def _send(self, request: httpx.Request, exchange: Exchange) -> None:
         started = time.monotonic()

@@ -41,7 +41,11 @@ def behaviour_id(slug: str, prefix: str = "gen") -> str:
 
 
 def catalogue(profile: Profile) -> dict[str, Requirement]:
-    """Every requirement of ``profile`` by id: behaviour requirements first, then rules in spec order."""
+    """Every requirement of ``profile`` by id: behaviour requirements first, then rules in spec order.
+
+    A requirement written in the profile's ``requirements:`` section replaces
+    the derived one with the same id (its level, source and, if given, title).
+    """
     found: dict[str, Requirement] = {}
 
     def add(slug: str, prefix: str, source: Source | None, *, level: str | None = None) -> None:
@@ -51,24 +55,28 @@ def catalogue(profile: Profile) -> dict[str, Requirement]:
         rid = behaviour_id(slug, prefix)
         found.setdefault(rid, Requirement(rid, level or default_level, title, source))
 
-    for model in profile.models.values():
-        params = model.params
-        for ep_name in model.endpoints:
-            endpoint = profile.endpoints[ep_name]
-            prefix = endpoint.prefix
-            add("accepts-valid", prefix, endpoint.source)
-            add("content-type", prefix, model.response.source)
-            add("response.schema", prefix, model.response.source)
-            add("image.decodes", prefix, model.response.source)
-            add("data.count", prefix, params["n"].source if "n" in params else None)
-            add("image.format", prefix, params["output_format"].source if "output_format" in params else None)
-            add("image.dimensions", prefix, params["size"].source if "size" in params else None)
-            add("response.echo", prefix, model.response.echo_source, level=model.response.echo_level)
-            add("model.known", prefix, model.source or endpoint.source)
+    for op in profile.operations():
+        params, prefix, response = op.params, op.prefix, op.response
+        endpoint = profile.endpoints[op.endpoint]
+        add("accepts-valid", prefix, endpoint.source)
+        add("content-type", prefix, response.source)
+        add("response.schema", prefix, response.source)
+        add("image.decodes", prefix, response.source)
+        add("data.count", prefix, params["n"].source if "n" in params else None)
+        add("image.format", prefix, params["output_format"].source if "output_format" in params else None)
+        add("image.dimensions", prefix, params["size"].source if "size" in params else None)
+        add("response.echo", prefix, response.echo_source, level=response.echo_level)
+        add("model.known", prefix, op.source or endpoint.source)
     add("error.shape", "", profile.errors.source, level=profile.errors.level)
     add("error.status", "", profile.errors.source)
     add("auth.required", "", profile.auth_source)
     add("auth.wrong-key", "", profile.auth_source)
-    for _ep, _model, rule in profile.rules():
+    for rule in profile.header_rules():
         found.setdefault(rule.requirement.id, rule.requirement)
+    for _op, rule in profile.rules():
+        found.setdefault(rule.requirement.id, rule.requirement)
+    for rid, written in profile.requirements.items():
+        derived = found.get(rid)
+        title = written.title or (derived.title if derived else rid)
+        found[rid] = Requirement(rid, written.level, title, written.source)
     return found

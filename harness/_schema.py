@@ -9,19 +9,21 @@ every validation error maps back to exactly one requirement id.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
 from ._dimensions import DIMENSION_CHECKS, SIZE_PATTERN, parse_size
-from ._spec import Model, Param, Profile
+from ._spec import Condition, Model, Operation, Param, Profile, Rule
 
 __all__ = [
     "DRAFT",
     "RequestValidator",
+    "compiled_validator",
     "error_schema",
+    "header_violations",
     "request_schema",
     "request_violations",
     "response_schema",
@@ -42,6 +44,8 @@ _KEYWORD_RULES = {
     "minimum": "minimum",
     "maximum": "maximum",
     "maxLength": "max_length",
+    "maxItems": "max_items",
+    "not": "unsupported",
     "pattern": "format",
     **_SIZE_KEYWORDS,
 }
@@ -68,18 +72,32 @@ RequestValidator = jsonschema.validators.extend(
 # ------------------------------------------------------------------ one function per param shape
 
 
+def _image_schema(param: Param) -> dict[str, Any]:
+    # an input image: one URL / data URI string, or an array of them (a file, in multipart)
+    return {"type": ["string", "array"], "items": {"type": "string"}}
+
+
 def _param_schema(param: Param) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": _JSON_TYPES[param.type]}
+    if "unsupported" in param.rules:
+        schema: dict[str, Any] = {"not": {}}
+    elif param.type == "image":
+        schema = _image_schema(param)
+    else:
+        schema = {"type": _JSON_TYPES[param.type]}
     if param.source is not None:
         schema["description"] = param.source.quote
     if param.default is not None:
         schema["default"] = param.default
-    for kind, keyword in (("enum", "enum"), ("minimum", "minimum"), ("maximum", "maximum"), ("max_length", "maxLength")):
+    for kind, keyword in _VALUE_KEYWORDS.items():
         if kind in param.rules:
             schema[keyword] = param.rules[kind].value
     if "format" in param.rules:
         schema.update(_size_schema(param))
-    return schema
+    return {**param.schema, **schema}
+
+
+#: Spec rule kind -> the standard JSON Schema keyword that carries its value.
+_VALUE_KEYWORDS = {"enum": "enum", "minimum": "minimum", "maximum": "maximum", "max_length": "maxLength", "max_items": "maxItems"}
 
 
 def _size_schema(param: Param) -> dict[str, Any]:
@@ -91,25 +109,56 @@ def _size_schema(param: Param) -> dict[str, Any]:
     return schema
 
 
-def request_schema(profile: Profile, endpoint: str, model: Model) -> dict[str, Any]:
-    """The JSON Schema of a request body that ``model`` accepts on ``endpoint``.
+def _condition_schema(op: Operation, rule: Rule) -> dict[str, Any]:
+    """``if``/``then`` for a condition; absent parameters count with their documented default."""
+    condition: Condition = rule.value
+    if_props: dict[str, Any] = {}
+    if_required: list[str] = []
+    for name, values in condition.when.items():
+        default = op.params[name].default
+        if values is not None:
+            if_props[name] = {"enum": list(values)}
+        if values is None or default not in values:
+            if_required.append(name)
+    then: list[dict[str, Any]] = []
+    for name, values in condition.then.items():
+        if values is None:
+            then.append({"not": {"required": [name]}})
+            continue
+        piece: dict[str, Any] = {"properties": {name: {"enum": list(values)}}}
+        if op.params[name].default not in values:
+            piece["required"] = [name]
+        then.append(piece)
+    return {
+        "$comment": f"{rule.requirement.id}: {rule.requirement.title}",
+        "if": {"properties": if_props, "required": if_required},
+        "then": {"allOf": then},
+    }
+
+
+def request_schema(profile: Profile, op: Operation) -> dict[str, Any]:
+    """The JSON Schema of a request body for ``op`` (one model on one endpoint).
 
     ``model`` is a ``const``; unknown extra properties are allowed (routers
-    pass many through). Size rules appear as ``x-size-*`` keywords.
+    pass many through). Size rules appear as ``x-size-*`` keywords and each
+    condition as one ``allOf`` item with ``if``/``then``.
     """
-    properties: dict[str, Any] = {"model": {"const": model.name}}
-    properties.update({name: _param_schema(param) for name, param in model.params.items()})
-    required = ["model", *(name for name, param in model.params.items() if param.required)]
-    return {
+    properties: dict[str, Any] = {"model": {"const": op.model}}
+    properties.update({name: _param_schema(param) for name, param in op.params.items()})
+    required = ["model", *(name for name, param in op.params.items() if param.required)]
+    schema: dict[str, Any] = {
         "$schema": DRAFT,
-        "title": f"{profile.name} {endpoint} request ({model.name})",
+        "title": f"{profile.name} {op.endpoint} request ({op.model})",
         "type": "object",
         "required": required,
         "properties": properties,
     }
+    if op.conditions:
+        schema["allOf"] = [_condition_schema(op, rule) for rule in op.conditions]
+    return schema
 
 
-def response_schema(profile: Profile, model: Model) -> dict[str, Any]:
+def response_schema(profile: Profile, model: Model | Operation) -> dict[str, Any]:
     """The JSON Schema of a 200 body for ``model``, as the profile writes it."""
     return {"$schema": DRAFT, "title": f"{profile.name} response ({model.name})", **model.response.schema}
 
@@ -128,18 +177,18 @@ def validator_for(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
 _COMPILED: dict[tuple[str, str, str, str], jsonschema.protocols.Validator] = {}
 
 
-def compiled_validator(profile: Profile, kind: str, *, endpoint: str = "", model: Model | None = None) -> jsonschema.protocols.Validator:
+def compiled_validator(profile: Profile, kind: str, *, op: Operation | None = None) -> jsonschema.protocols.Validator:
     """The validator of the ``request``, ``response`` or ``error`` schema, built once per profile.
 
     Request validation runs on every reference-router request and every
     checked answer, so the schema is derived and compiled only the first time.
     """
-    key = (profile.sha256, kind, endpoint, model.name if model else "")
+    key = (profile.sha256, kind, op.endpoint if op else "", op.model if op else "")
     if key not in _COMPILED:
         if kind == "request":
-            schema = request_schema(profile, endpoint, model)  # type: ignore[arg-type]
+            schema = request_schema(profile, op)  # type: ignore[arg-type]
         elif kind == "response":
-            schema = response_schema(profile, model)  # type: ignore[arg-type]
+            schema = response_schema(profile, op)  # type: ignore[arg-type]
         else:
             schema = error_schema(profile)
         _COMPILED[key] = validator_for(schema)
@@ -150,29 +199,61 @@ def request_violations(profile: Profile, endpoint: str, body: dict[str, Any]) ->
     """The rules ``body`` breaks: requirement id -> offending parameter name.
 
     An unknown model breaks the pseudo-rule ``<prefix>.model.known``. An empty
-    result means the body is valid for its model on ``endpoint``.
+    result means the body is valid for its model on ``endpoint``. A parameter
+    of the wrong type breaks only its type rule, and a condition is reported
+    only when the parameters it relates are each valid on their own.
     """
     prefix = profile.endpoints[endpoint].prefix
-    model = profile.models.get(body.get("model")) if isinstance(body.get("model"), str) else None
-    if model is None or endpoint not in model.endpoints:
+    op = profile.operation(endpoint, body.get("model"))
+    if op is None:
         return {f"{prefix}.model.known": "model"}
     found: dict[str, str] = {}
     by_param: dict[str, set[str]] = {}
-    for error in compiled_validator(profile, "request", endpoint=endpoint, model=model).iter_errors(body):
+    broken_conditions: list[Rule] = []
+    for error in compiled_validator(profile, "request", op=op).iter_errors(body):
+        where = list(error.relative_schema_path)
+        if where[:1] == ["allOf"]:
+            broken_conditions.append(op.conditions[where[1]])
+            continue
         if error.validator == "required":
             for name in error.validator_value:
-                if name not in body and name in model.params:
-                    found[model.params[name].rules["required"].requirement.id] = name
+                if name not in body and name in op.params:
+                    found[op.params[name].rules["required"].requirement.id] = name
             continue
         if not error.path:
             continue
         name = str(error.path[0])
         kind = _KEYWORD_RULES.get(str(error.validator))
-        param = model.params.get(name)
+        param = op.params.get(name)
         if param is not None and kind in param.rules:
             by_param.setdefault(name, set()).add(kind)
     for name, kinds in by_param.items():
         # A value of the wrong type breaks the type rule; its other failures follow from that.
         for kind in ({"type"} if "type" in kinds else kinds):
-            found[model.params[name].rules[kind].requirement.id] = name
+            found[op.params[name].rules[kind].requirement.id] = name
+    for rule in broken_conditions:
+        involved = {*rule.value.when, *rule.value.then}
+        if not involved & set(by_param):
+            found[rule.requirement.id] = rule.param
+    return found
+
+
+def header_violations(profile: Profile, headers: Mapping[str, str]) -> dict[str, str]:
+    """The header rules ``headers`` (name -> value) break: requirement id -> header name.
+
+    Names compare case-insensitively; a ``Content-Type`` compares by media
+    type, so ``application/json; charset=utf-8`` is ``application/json``.
+    """
+    sent = {name.lower(): value for name, value in headers.items()}
+    found: dict[str, str] = {}
+    for name, header in profile.headers.items():
+        value = sent.get(name.lower())
+        if value is None:
+            if header.required:
+                found[header.rules["required"].requirement.id] = name
+            continue
+        if name.lower() == "content-type":
+            value = value.split(";")[0].strip().lower()
+        if "enum" in header.rules and value not in header.rules["enum"].value:
+            found[header.rules["enum"].requirement.id] = name
     return found

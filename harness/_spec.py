@@ -23,9 +23,12 @@ from ._resources import builtin_profiles, specs_dir
 
 __all__ = [
     "DIMENSION_RULES",
+    "Condition",
     "Endpoint",
     "ErrorSpec",
+    "Header",
     "Model",
+    "Operation",
     "Param",
     "Profile",
     "Requirement",
@@ -52,6 +55,8 @@ _PARAM_RULE_SLUGS = {
     "minimum": "minimum",
     "maximum": "maximum",
     "max_length": "max-length",
+    "max_items": "max-items",
+    "unsupported": "unsupported",
     "format": "format",
     "allowed": "allowed",
     "max_edge": "max-edge",
@@ -60,6 +65,9 @@ _PARAM_RULE_SLUGS = {
     "min_pixels": "min-pixels",
     "max_pixels": "max-pixels",
 }
+
+#: Spec keys of a parameter that are rules (the rest describe the parameter).
+_PARAM_RULE_KEYS = ("required", "enum", "minimum", "maximum", "max_length", "max_items", "unsupported")
 
 
 @dataclass(frozen=True)
@@ -84,12 +92,42 @@ class Requirement:
 
 
 @dataclass(frozen=True)
-class Rule:
-    """A parameter rule that a conformant router enforces by rejecting the request.
+class Condition:
+    """A rule between parameters: when every ``when`` parameter matches, each ``then`` one must.
 
-    ``kind`` is a spec key (``enum``, ``maximum``, ``multiple_of``, ...), ``value``
-    its bound or list; ``requirement`` is what a router breaks by accepting a
-    request that violates it.
+    ``when`` maps a parameter to the values that trigger the rule (``None``:
+    any value, i.e. the parameter is present). ``then`` maps a parameter to
+    the values it may then take, defaults applied (``None``: it must be absent).
+    """
+
+    when: dict[str, tuple[Any, ...] | None]
+    then: dict[str, tuple[Any, ...] | None]
+
+    def triggered(self, effective: dict[str, Any]) -> bool:
+        """Whether ``effective`` (request values with defaults applied) triggers the rule."""
+        return all(
+            name in effective and (values is None or effective[name] in values)
+            for name, values in self.when.items()
+        )
+
+    def kept(self, effective: dict[str, Any]) -> bool:
+        """Whether ``effective`` keeps the rule (an untriggered rule is always kept)."""
+        if not self.triggered(effective):
+            return True
+        return all(
+            (name not in effective) if values is None else (effective.get(name) in values)
+            for name, values in self.then.items()
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule that a conformant router enforces by rejecting a request that breaks it.
+
+    ``kind`` is a spec key (``enum``, ``maximum``, ``multiple_of``, ``condition``,
+    ...), ``value`` its bound, list or :class:`Condition`; ``param`` the
+    parameter it constrains (for a condition, the first ``then`` parameter);
+    ``requirement`` is what a router breaks by accepting such a request.
     """
 
     kind: str
@@ -100,7 +138,12 @@ class Rule:
 
 @dataclass(frozen=True)
 class Param:
-    """A request parameter of one model; ``rules`` maps rule kind -> :class:`Rule`."""
+    """A request parameter of one model on one endpoint; ``rules`` maps rule kind -> :class:`Rule`.
+
+    ``type`` is a JSON type or ``image`` (a file upload, URL or data URI, or
+    an array of them). ``exercise`` false means valid cases never send it
+    (documented, but unsafe or pointless to draw, e.g. ``stream``).
+    """
 
     name: str
     type: str
@@ -109,6 +152,10 @@ class Param:
     values: tuple[Any, ...] = ()
     cheapest: Any = None
     keywords: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    exercise: bool = True
+    schema: dict[str, Any] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)
 
     @property
@@ -123,27 +170,80 @@ class Param:
     def dimension_rules(self) -> dict[str, Rule]:
         return {k: r for k, r in self.rules.items() if k in DIMENSION_RULES}
 
+    @property
+    def choices(self) -> tuple[Any, ...]:
+        """The values a valid case may send: the enum, else the known-good ``values``."""
+        if "enum" in self.rules:
+            return tuple(self.rules["enum"].value)
+        return self.values
+
 
 @dataclass(frozen=True)
 class ResponseSpec:
-    """A model's 200 response: JSON Schema, ``created`` unit, image field, echoed fields."""
+    """A model's 200 response.
+
+    ``schema`` is its JSON Schema; ``created_unit`` is ``seconds`` or
+    ``milliseconds``; ``image_fields`` lists the ``data[]`` fields an image may
+    come in (``b64_json``, ``url``) in order of preference; ``by_response_format``
+    maps a ``response_format`` value to the field it selects; ``echo_fields``
+    are request fields the body repeats.
+    """
 
     schema: dict[str, Any]
     source: Source
     created_unit: str = "seconds"
-    image_field: str = "b64_json"
+    image_fields: tuple[str, ...] = ("b64_json",)
+    by_response_format: dict[str, str] = field(default_factory=dict)
     echo_fields: tuple[str, ...] = ()
     echo_level: str = "SHOULD"
     echo_source: Source | None = None
 
 
 @dataclass(frozen=True)
+class Operation:
+    """One model served on one endpoint: what a single request targets.
+
+    ``params`` are the parameters documented for this model on this endpoint;
+    ``conditions`` are the rules between them (kind ``condition``).
+    """
+
+    endpoint: str
+    prefix: str
+    model: str
+    params: dict[str, Param]
+    conditions: tuple[Rule, ...]
+    response: ResponseSpec
+    billable: bool
+    source: Source | None
+
+    @property
+    def name(self) -> str:
+        return self.model
+
+    def rules(self) -> list[Rule]:
+        """Every rule of this operation: parameter rules in spec order, then conditions."""
+        return [rule for param in self.params.values() for rule in param.rules.values()] + list(self.conditions)
+
+    def effective(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` with each absent parameter's documented default filled in."""
+        values = {n: p.default for n, p in self.params.items() if p.default is not None and n not in body}
+        return {**values, **body}
+
+    def image_field(self, body: dict[str, Any]) -> tuple[str, ...]:
+        """The ``data[]`` fields an image may come in for ``body`` (``response_format`` applied)."""
+        chosen = self.effective(body).get("response_format")
+        if chosen in self.response.by_response_format:
+            return (self.response.by_response_format[chosen],)
+        return self.response.image_fields
+
+
+@dataclass(frozen=True)
 class Model:
-    """One model id with the endpoints it serves, its parameters and its response."""
+    """One model id with its operations (one per endpoint it serves) and its response."""
 
     name: str
     endpoints: tuple[str, ...]
-    params: dict[str, Param]
+    operations: dict[str, Operation]
     response: ResponseSpec
     source: Source | None
     billable: bool = True
@@ -165,6 +265,20 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class Header:
+    """A documented request header; ``rules`` holds ``required`` / ``enum`` rules."""
+
+    name: str
+    source: Source | None
+    example: str | None = None
+    rules: dict[str, Rule] = field(default_factory=dict)
+
+    @property
+    def required(self) -> bool:
+        return "required" in self.rules
+
+
+@dataclass(frozen=True)
 class ErrorSpec:
     """The error body: JSON Schema, RFC 2119 level of the shape, expected 4xx status."""
 
@@ -179,7 +293,10 @@ class Profile:
     """A router's documented contract, fully resolved (``extends:`` applied).
 
     ``path`` is the file it was loaded from; ``sha256`` hashes the resolved
-    data, so a report names exactly the contract it certified.
+    data, so a report names exactly the contract it certified. ``base_path``
+    is the path of the base URL (``/v1``); endpoint paths are relative to it.
+    ``requirements`` are written explicitly in the profile (they override the
+    level and source of a derived behaviour requirement with the same id).
     """
 
     name: str
@@ -187,21 +304,31 @@ class Profile:
     path: Path
     sha256: str
     source: str
+    base_path: str
     auth_scheme: str
     auth_source: Source
     endpoints: dict[str, Endpoint]
     errors: ErrorSpec
     models: dict[str, Model]
+    headers: dict[str, Header] = field(default_factory=dict)
+    requirements: dict[str, Requirement] = field(default_factory=dict)
 
-    def rules(self) -> list[tuple[str, Model, Rule]]:
-        """Every ``(endpoint, model, rule)`` triple, in spec order."""
-        return [
-            (ep, model, rule)
-            for model in self.models.values()
-            for ep in model.endpoints
-            for param in model.params.values()
-            for rule in param.rules.values()
-        ]
+    def operations(self) -> list[Operation]:
+        """Every (model, endpoint) operation, models in spec order."""
+        return [op for model in self.models.values() for op in model.operations.values()]
+
+    def operation(self, endpoint: str, model: Any) -> Operation | None:
+        """The operation ``model`` (an id) on ``endpoint``, or ``None`` when not documented."""
+        found = self.models.get(model) if isinstance(model, str) else None
+        return found.operations.get(endpoint) if found is not None else None
+
+    def rules(self) -> list[tuple[Operation, Rule]]:
+        """Every ``(operation, rule)`` pair, in spec order."""
+        return [(op, rule) for op in self.operations() for rule in op.rules()]
+
+    def header_rules(self) -> list[Rule]:
+        """The rules of documented request headers (``required``, ``enum``)."""
+        return [rule for header in self.headers.values() for rule in header.rules.values()]
 
 
 # --------------------------------------------------------------------------- loading
@@ -234,6 +361,9 @@ class _Located:
             seen: set[Any] = set()
             for key_node, value_node in node.value:
                 key = key_node.value
+                if key == "<<":  # a YAML merge key: its keys belong to this mapping
+                    self._index(value_node, path, problems)
+                    continue
                 if key in seen:
                     problems.append((self.display, key_node.start_mark.line + 1, _dotted(path), f"duplicate key {key!r}"))
                 seen.add(key)
@@ -392,17 +522,19 @@ class _Builder:
             schema=err.get("schema") or {},
             level=err.get("level", "MUST"),
             status=err.get("status", 400),
-            source=self.source(err.get("source"), ("errors", "source")),
+            source=self.source(err.get("source"), ("errors", "source")),  # type: ignore[arg-type]
         )
-        for key in ("schema",):
-            if key not in err:
-                self.problem(("errors",), f"missing {key!r}")
+        if "schema" not in err:
+            self.problem(("errors",), "missing 'schema'")
         self._check_schema(errors.schema, ("errors", "schema"))
-        models = {name: self.model(name, raw or {}, endpoints) for name, raw in d["models"].items()}
+        raw_models = self._resolve_model_extends(d["models"])
+        models = {name: self.model(name, raw, endpoints) for name, raw in raw_models.items()}
         if not models:
             self.problem(("models",), "a profile needs at least one model")
         auth = d["auth"]
         auth_source = self.source(auth.get("source"), ("auth", "source"))
+        headers = {name: self.header(name, raw or {}) for name, raw in (d.get("headers") or {}).items()}
+        requirements = {rid: self.requirement(rid, raw) for rid, raw in (d.get("requirements") or {}).items()}
         if self.problems:
             raise SpecError(self.problems)
         canonical = json.dumps(d, sort_keys=True, default=str).encode()
@@ -412,12 +544,38 @@ class _Builder:
             path=self.path,
             sha256=hashlib.sha256(canonical).hexdigest(),
             source=self.default_file,
+            base_path=d.get("base_path", "/v1"),
             auth_scheme=auth.get("scheme", "bearer"),
             auth_source=auth_source,  # type: ignore[arg-type]
             endpoints=endpoints,
             errors=errors,
             models=models,
+            headers=headers,
+            requirements=requirements,
         )
+
+    def _resolve_model_extends(self, raw_models: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Apply ``models.<m>.extends: <other model>`` (same deep merge as profile ``extends``)."""
+        resolved: dict[str, dict[str, Any]] = {}
+
+        def resolve(name: str, chain: tuple[str, ...]) -> dict[str, Any]:
+            if name in resolved:
+                return resolved[name]
+            raw = dict(raw_models.get(name) or {})
+            parent = raw.pop("extends", None)
+            if parent is not None:
+                if parent not in raw_models:
+                    self.problem(("models", name, "extends"), f"no model {parent!r} in this profile to extend")
+                elif parent in chain:
+                    self.problem(("models", name, "extends"), f"circular extends: {parent!r}")
+                else:
+                    raw = _merge(resolve(parent, chain + (name,)), raw)
+            resolved[name] = raw
+            return raw
+
+        for name in raw_models:
+            resolve(name, ())
+        return {name: resolved[name] for name in raw_models}
 
     def _check_schema(self, schema: Any, path: tuple[Any, ...]) -> None:
         try:
@@ -425,58 +583,125 @@ class _Builder:
         except jsonschema.SchemaError as exc:
             self.problem(path + tuple(exc.absolute_path), f"not a valid JSON Schema: {exc.message}")
 
+    def requirement(self, rid: str, raw: dict[str, Any]) -> Requirement:
+        at = ("requirements", rid)
+        source = self.source(raw.get("source"), at + ("source",))
+        return Requirement(rid, raw.get("level", "MUST"), raw.get("title", ""), source or Source(self.default_file, "?"))
+
+    def header(self, name: str, raw: dict[str, Any]) -> Header:
+        at = ("headers", name)
+        source = self.source(raw.get("source"), at + ("source",))
+        rules: dict[str, Rule] = {}
+        for kind in ("required", "enum"):
+            if kind not in raw:
+                continue
+            value, level, src_raw, slug = self._rule_parts(kind, raw[kind], raw.get("source"))
+            if kind == "required" and value is False:
+                continue
+            src = self.source(src_raw, at + (kind,))
+            if src is None:
+                continue
+            rid = f"header.{name.lower()}.{slug or _PARAM_RULE_SLUGS[kind]}"
+            title = f"a request without the `{name}` header is rejected" if kind == "required" else \
+                f"a `{name}` header outside {value} is rejected"
+            rules[kind] = Rule(kind, name, value, Requirement(rid, level, title, src))
+        return Header(name=name, source=source, example=raw.get("example"), rules=rules)
+
     def model(self, name: str, raw: dict[str, Any], endpoints: dict[str, Endpoint]) -> Model:
         at = ("models", name)
         model_endpoints = tuple(raw.get("endpoints", ("generations",)))
         for ep in model_endpoints:
             if ep not in endpoints:
                 self.problem(at + ("endpoints",), f"endpoint {ep!r} is not declared under endpoints")
-        params = {
-            pname: self.param(name, model_endpoints, pname, praw or {}, at + ("params", pname))
-            for pname, praw in (raw.get("params") or {}).items()
-        }
         rraw = raw.get("response") or {}
         if "schema" not in rraw:
             self.problem(at + ("response",), "missing 'schema': the JSON Schema of a 200 body")
         self._check_schema(rraw.get("schema", {}), at + ("response", "schema"))
         echo = rraw.get("echo") or {}
+        image_field = rraw.get("image_field", "b64_json")
         response = ResponseSpec(
             schema=rraw.get("schema", {}),
             source=self.source(rraw.get("source"), at + ("response", "source")),  # type: ignore[arg-type]
             created_unit=rraw.get("created_unit", "seconds"),
-            image_field=rraw.get("image_field", "b64_json"),
+            image_fields=tuple(image_field) if isinstance(image_field, list) else (image_field,),
+            by_response_format=dict(rraw.get("by_response_format") or {}),
             echo_fields=tuple(echo.get("fields", ())),
             echo_level=echo.get("level", "SHOULD"),
             echo_source=self.source(echo.get("source"), at + ("response", "echo", "source"), required=bool(echo)),
         )
-        return Model(
-            name=name,
-            endpoints=model_endpoints,
-            params=params,
-            response=response,
-            source=self.source(raw.get("source"), at + ("source",), required=False),
-            billable=raw.get("billable", True),
-        )
+        source = self.source(raw.get("source"), at + ("source",), required=False)
+        billable = raw.get("billable", True)
+        operations = {
+            ep: self.operation(name, ep, raw, response, source, billable)
+            for ep in model_endpoints if ep in endpoints
+        }
+        return Model(name=name, endpoints=model_endpoints, operations=operations, response=response,
+                     source=source, billable=billable)
 
-    def param(self, model: str, eps: tuple[str, ...], name: str, raw: dict[str, Any], at: tuple[Any, ...]) -> Param:
+    def operation(self, model: str, endpoint: str, raw: dict[str, Any], response: ResponseSpec,
+                  source: Source | None, billable: bool) -> Operation:
+        at = ("models", model)
+        prefix = ENDPOINT_PREFIX[endpoint]
+        params: dict[str, Param] = {}
+        for pname, praw in (raw.get("params") or {}).items():
+            praw = praw or {}
+            for ep in praw.get("endpoints", ()):
+                if ep not in raw.get("endpoints", ("generations",)):
+                    self.problem(at + ("params", pname, "endpoints"), f"model {model!r} does not serve endpoint {ep!r}")
+            if endpoint in praw.get("endpoints", (endpoint,)):
+                params[pname] = self.param(prefix, model, pname, praw, at + ("params", pname))
+        conditions = tuple(
+            self.condition(prefix, model, params, craw, at + ("conditions", i))
+            for i, craw in enumerate(raw.get("conditions") or ())
+            if endpoint in craw.get("endpoints", (endpoint,))
+        )
+        return Operation(endpoint=endpoint, prefix=prefix, model=model, params=params, conditions=conditions,
+                         response=response, billable=billable, source=source)
+
+    def condition(self, prefix: str, model: str, params: dict[str, Param], raw: dict[str, Any],
+                  at: tuple[Any, ...]) -> Rule:
+        def values(spec: dict[str, Any], word: str, key: str) -> dict[str, tuple[Any, ...] | None]:
+            out: dict[str, tuple[Any, ...] | None] = {}
+            for pname, allowed in spec.items():
+                if pname not in params:
+                    self.problem(at + (key, pname), f"no parameter {pname!r} on this model")
+                out[pname] = None if allowed == word else tuple(allowed)
+            return out
+
+        condition = Condition(when=values(raw["if"], "present", "if"), then=values(raw["then"], "absent", "then"))
+        src = self.source(raw.get("source"), at + ("source",))
+        rid = f"{prefix}.{model}.{raw['id']}"
+        first = next(iter(condition.then))
+        title = raw.get("title") or _condition_title(condition)
+        return Rule("condition", first, condition, Requirement(rid, raw.get("level", "MUST"), title,
+                                                               src or Source(self.default_file, "?")))
+
+    @staticmethod
+    def _rule_parts(kind: str, rule_raw: Any, param_source: Any) -> tuple[Any, str, Any, str | None]:
+        """``(value, level, source, id slug)`` of a rule written bare or as a mapping."""
+        if isinstance(rule_raw, dict):
+            value = rule_raw.get("values", rule_raw.get("value", True))
+            level = rule_raw.get("level", "MUST" if kind != "type" else "SHOULD")
+            return value, level, rule_raw.get("source", param_source), rule_raw.get("id")
+        return rule_raw, "MUST", param_source, None
+
+    def param(self, prefix: str, model: str, name: str, raw: dict[str, Any], at: tuple[Any, ...]) -> Param:
         psource = self.source(raw.get("source"), at + ("source",), required=False)
         ptype = raw.get("type", "string")
         rules: dict[str, Rule] = {}
         # The type rule is implicit in every typed parameter, cited by the parameter's own source.
-        specs: list[tuple[str, Any, tuple[Any, ...]]] = [("type", {"value": ptype, "source": raw.get("source")}, at + ("type",))]
-        specs += [(k, raw[k], at + (k,)) for k in ("required", "enum", "minimum", "maximum", "max_length") if k in raw]
-        if raw.get("dimensions") or raw.get("keywords"):
+        # An unsupported parameter has no type to keep: any value breaks ``unsupported``.
+        specs: list[tuple[str, Any, tuple[Any, ...]]] = [] if "unsupported" in raw else [
+            ("type", {"value": ptype, "source": raw.get("source")}, at + ("type",))]
+        specs += [(k, raw[k], at + (k,)) for k in _PARAM_RULE_KEYS if k in raw]
+        if "format" in raw:
+            specs.append(("format", raw["format"], at + ("format",)))
+        elif raw.get("dimensions") or raw.get("keywords"):
+            # WIDTHxHEIGHT (or a keyword) is implied by any size rule, cited by the parameter's source
             specs.append(("format", {"value": True, "source": raw.get("source")}, at + ("keywords",)))
         specs += [(k, v, at + ("dimensions", k)) for k, v in (raw.get("dimensions") or {}).items()]
-        prefix = "/".join(ENDPOINT_PREFIX[e] for e in eps) if len(eps) > 1 else ENDPOINT_PREFIX.get(eps[0], eps[0])
         for kind, rule_raw, path in specs:
-            if isinstance(rule_raw, dict):
-                value = rule_raw.get("values", rule_raw.get("value", True))
-                level = rule_raw.get("level", "MUST" if kind != "type" else "SHOULD")
-                src_raw = rule_raw.get("source", raw.get("source"))
-                slug = rule_raw.get("id")
-            else:
-                value, level, src_raw, slug = rule_raw, "MUST", raw.get("source"), None
+            value, level, src_raw, slug = self._rule_parts(kind, rule_raw, raw.get("source"))
             if kind == "required" and value is False:
                 continue
             if kind == "type" and src_raw is None:
@@ -495,6 +720,10 @@ class _Builder:
             values=tuple(raw.get("values", ())),
             cheapest=raw.get("cheapest"),
             keywords=tuple(raw.get("keywords", ())),
+            inputs=tuple(raw.get("inputs", ())),
+            aliases=tuple(raw.get("aliases", ())),
+            exercise=raw.get("exercise", True),
+            schema=dict(raw.get("schema") or {}),
             rules=rules,
         )
 
@@ -506,6 +735,8 @@ _TITLES = {
     "minimum": "`{param}` below {value} is rejected",
     "maximum": "`{param}` above {value} is rejected",
     "max_length": "`{param}` longer than {value} characters is rejected",
+    "max_items": "more than {value} `{param}` items are rejected",
+    "unsupported": "a request with `{param}` (not supported) is rejected",
     "format": "a malformed `{param}` (not WIDTHxHEIGHT or a documented keyword) is rejected",
     "allowed": "`{param}` outside {value} is rejected",
     "max_edge": "`{param}` with an edge above {value} px is rejected",
@@ -519,3 +750,12 @@ _TITLES = {
 def _rule_title(param: str, kind: str, value: Any) -> str:
     shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) and value >= 10_000 else value
     return _TITLES[kind].format(param=param, value=shown)
+
+
+def _condition_title(condition: Condition) -> str:
+    def show(values: tuple[Any, ...] | None, word: str) -> str:
+        return word if values is None else " or ".join(json.dumps(v) for v in values)
+
+    when = " and ".join(f"`{p}` {show(v, 'present')}" for p, v in condition.when.items())
+    then = " and ".join(f"`{p}` {show(v, 'absent')}" for p, v in condition.then.items())
+    return f"with {when}, a request without {then} is rejected"

@@ -9,20 +9,24 @@ function per rule kind sits behind the ``_INVALID`` dispatch table.
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from hypothesis import strategies as st
+from PIL import Image, ImageDraw
 
 from ._dimensions import DIMENSION_CHECKS
-from ._spec import Model, Param, Rule
+from ._spec import Condition, Operation, Param, Rule
 
 __all__ = [
     "BENIGN_PROMPTS",
     "cheapest_body",
     "cheapest_size",
+    "input_image_data_uri",
     "invalid_body",
     "invalid_value",
     "size_segments",
@@ -145,35 +149,107 @@ def cheapest_size(param: Param) -> str:
     return f"{best[2]}x{best[3]}"
 
 
+# ------------------------------------------------------------------ input images
+
+
+@lru_cache(maxsize=1)
+def input_image_data_uri() -> str:
+    """A small real PNG (256 x 256 pixels, opaque) as a ``data:image/png;base64,`` URI.
+
+    The input of edit cases: a data URI travels in JSON and, decoded, as a
+    multipart file upload, so the same case works in both encodings.
+    """
+    image = Image.new("RGB", (256, 256), (255, 255, 255))
+    ImageDraw.Draw(image).rectangle((64, 64, 192, 192), fill=(40, 120, 220))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
 # ------------------------------------------------------------------ valid values
+
+
+def _present_value(param: Param) -> Any:
+    """One valid value of ``param``, the cheapest documented one when there is one."""
+    if param.cheapest is not None:
+        return param.cheapest
+    if param.type == "image":
+        return input_image_data_uri()
+    if param.choices:
+        return param.choices[0]
+    if param.dimension_rules:
+        return cheapest_size(param)
+    if param.type == "integer":
+        low, high = param.rule_value("minimum", 1), param.rule_value("maximum", 10)
+        return (low + high) // 2
+    if param.default is not None:
+        return param.default
+    return {"string": "conformance", "number": 1, "boolean": False, "object": {}, "array": []}[param.type]
 
 
 def valid_value(param: Param) -> st.SearchStrategy[Any]:
     """Any value of ``param`` that keeps every one of its rules."""
     if param.name == "prompt":
         return st.sampled_from(BENIGN_PROMPTS)
-    if "enum" in param.rules:
-        return st.sampled_from(list(param.rules["enum"].value))
-    if param.dimension_rules:
+    if param.type == "image":
+        limit = param.rule_value("max_items", 2)
+        one = input_image_data_uri()
+        return st.one_of(st.just(one), st.integers(1, min(2, limit)).map(lambda k: [one] * k))
+    if param.dimension_rules and not param.choices:
         allowed = param.rule_value("allowed")
         if allowed:
-            return st.sampled_from(list(allowed))
+            return st.sampled_from(list(allowed) + list(param.keywords))
         return _size_from_segments(size_segments(_geometry(param), None))
-    if param.values:
-        return st.sampled_from(list(param.values))
+    if param.choices:
+        return st.sampled_from(list(param.choices))
     if param.type == "integer":
         return st.integers(param.rule_value("minimum", 1), param.rule_value("maximum", 10))
     if param.type == "boolean":
         return st.booleans()
     if param.default is not None:
         return st.just(param.default)
+    if param.type in ("object", "array", "number"):
+        return st.just(_present_value(param))
     return st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
 
 
-def cheapest_body(model: Model) -> dict[str, Any]:
+def _keep_conditions(op: Operation, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` changed as little as needed so that it keeps every condition of ``op``.
+
+    A triggered condition is kept by moving each ``then`` parameter into its
+    allowed values (or removing it); when that is impossible the optional
+    parameters that trigger it are dropped instead.
+    """
+    body = dict(body)
+    for _ in range(len(op.conditions) + 1):
+        broken = [rule for rule in op.conditions if not rule.value.kept(op.effective(body))]
+        if not broken:
+            return body
+        condition: Condition = broken[0].value
+        fixed = True
+        for name, allowed in condition.then.items():
+            param = op.params[name]
+            if allowed is None:
+                if param.required:
+                    fixed = False
+                body.pop(name, None)
+                continue
+            options = [v for v in allowed if not param.choices or v in param.choices]
+            if options:
+                body[name] = options[0]
+            else:
+                fixed = False
+        if not fixed:
+            for name in condition.when:
+                if not op.params[name].required:
+                    body.pop(name, None)
+    return body
+
+
+def cheapest_body(op: Operation) -> dict[str, Any]:
     """The least expensive valid body: required fields, one image, cheapest quality and size."""
-    body: dict[str, Any] = {"model": model.name}
-    for name, param in model.params.items():
+    body: dict[str, Any] = {"model": op.model}
+    for name, param in op.params.items():
         if name == "prompt":
             body[name] = BENIGN_PROMPTS[0]
         elif name == "n":
@@ -183,21 +259,25 @@ def cheapest_body(model: Model) -> dict[str, Any]:
         elif param.dimension_rules:
             body[name] = cheapest_size(param)
         elif param.required:
-            body[name] = param.default
-    return body
+            body[name] = _present_value(param)
+    return _keep_conditions(op, body)
 
 
-def valid_body(model: Model) -> st.SearchStrategy[dict[str, Any]]:
-    """Any body ``model`` accepts: required params always, each optional one present or not.
+def valid_body(op: Operation) -> st.SearchStrategy[dict[str, Any]]:
+    """Any body ``op`` accepts: required params always, each optional one present or not.
 
-    ``n`` is kept at 1 or 2 so a drawn case costs at most two images.
+    ``n`` is kept at 1 or 2 so a drawn case costs at most two images;
+    parameters marked ``exercise: false`` are never sent; the draw is then
+    moved into every condition's allowed region (by construction, no filter).
     """
-    required = {"model": st.just(model.name)}
+    required = {"model": st.just(op.model)}
     optional: dict[str, st.SearchStrategy[Any]] = {}
-    for name, param in model.params.items():
+    for name, param in op.params.items():
+        if not param.exercise and not param.required:
+            continue
         strategy = st.integers(1, min(2, param.rule_value("maximum", 2))) if name == "n" else valid_value(param)
         (required if param.required else optional)[name] = strategy
-    return st.fixed_dictionaries(required, optional=optional)
+    return st.fixed_dictionaries(required, optional=optional).map(lambda body: _keep_conditions(op, body))
 
 
 # ------------------------------------------------------------------ invalid values, one per rule kind
@@ -214,12 +294,15 @@ def _wrong_type(param: Param) -> st.SearchStrategy[Any]:
         "boolean": st.sampled_from(["yes", 3]),
         "object": st.sampled_from(["x", 1]),
         "array": st.sampled_from(["x", 1]),
+        "image": st.one_of(st.integers(1, 4096), st.just({"url": 1})),
     }
     return wrong[param.type]
 
 
 def _not_in_enum(param: Param) -> st.SearchStrategy[Any]:
-    allowed = set(param.rules["enum"].value)
+    allowed = list(param.rules["enum"].value)
+    if param.type == "boolean":
+        return st.sampled_from([v for v in (True, False) if v not in allowed])
     if param.type == "integer":
         return st.integers(-5, 200).filter(lambda v: v not in allowed)
     return st.sampled_from([w for w in _WRONG_ENUM_WORDS if w not in allowed])
@@ -239,6 +322,15 @@ def _too_long(param: Param) -> st.SearchStrategy[Any]:
     limit = param.rules["max_length"].value
     base = BENIGN_PROMPTS[0] + ". "
     return st.integers(1, 64).map(lambda extra: (base * (limit // len(base) + 2))[: limit + extra])
+
+
+def _too_many(param: Param) -> st.SearchStrategy[Any]:
+    limit = param.rules["max_items"].value
+    return st.integers(limit + 1, limit + 2).map(lambda k: [input_image_data_uri()] * k)
+
+
+def _unsupported(param: Param) -> st.SearchStrategy[Any]:
+    return st.just(_present_value(param))
 
 
 def _malformed(param: Param) -> st.SearchStrategy[Any]:
@@ -267,6 +359,8 @@ _INVALID: dict[str, Callable[[Param], st.SearchStrategy[Any]]] = {
     "minimum": _below,
     "maximum": _above,
     "max_length": _too_long,
+    "max_items": _too_many,
+    "unsupported": _unsupported,
     "format": _malformed,
     "allowed": _not_allowed,
     **{kind: _breaks_dimension(kind) for kind in DIMENSION_CHECKS if kind != "allowed"},
@@ -281,10 +375,28 @@ def invalid_value(param: Param, rule: Rule) -> st.SearchStrategy[Any]:
         raise ValueError(f"no invalid-value strategy for rule kind {rule.kind!r}") from None
 
 
-def invalid_body(model: Model, rule: Rule) -> st.SearchStrategy[dict[str, Any]]:
-    """The cheapest valid body of ``model`` with exactly ``rule`` broken."""
-    base = cheapest_body(model)
+def _breaks_condition(op: Operation, rule: Rule) -> st.SearchStrategy[dict[str, Any]]:
+    """Bodies that trigger ``rule``'s condition and then break its first ``then`` parameter."""
+    condition: Condition = rule.value
+    body = cheapest_body(op)
+    for name, values in condition.when.items():
+        body[name] = values[0] if values is not None else _present_value(op.params[name])
+    name, allowed = next(iter(condition.then.items()))
+    param = op.params[name]
+    if allowed is None:
+        return st.just({**body, name: _present_value(param)})
+    outside = [v for v in param.choices if v not in allowed]
+    if not outside:
+        return st.nothing()
+    return st.sampled_from(outside).map(lambda value: {**body, name: value})
+
+
+def invalid_body(op: Operation, rule: Rule) -> st.SearchStrategy[dict[str, Any]]:
+    """The cheapest valid body of ``op`` with exactly ``rule`` broken."""
+    if rule.kind == "condition":
+        return _breaks_condition(op, rule)
+    base = cheapest_body(op)
     if rule.kind == "required":
         return st.just({k: v for k, v in base.items() if k != rule.param})
-    param = model.params[rule.param]
-    return invalid_value(param, rule).map(lambda value: {**base, rule.param: value})
+    param = op.params[rule.param]
+    return invalid_value(param, rule).map(lambda value: _keep_conditions(op, {**base, rule.param: value}) | {rule.param: value})

@@ -188,11 +188,12 @@ def _cmd_schema(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     model = profile.models[name]
+    op = model.operations.get(args.endpoint)
     if args.kind == "request":
-        if args.endpoint not in model.endpoints:
+        if op is None:
             print(f"conformance: model {name!r} does not serve endpoint {args.endpoint!r}", file=sys.stderr)
             return EXIT_USAGE
-        schema = request_schema(profile, args.endpoint, model)
+        schema = request_schema(profile, op)
     else:
         schema = response_schema(profile, model) if args.kind == "response" else error_schema(profile)
     print(json.dumps(schema, indent=2))

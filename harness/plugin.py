@@ -112,7 +112,9 @@ class ConformanceRun:
             record.skipped = f"generation budget spent (--max-generations {self.max_generations})"
             pytest.skip(record.skipped)
         endpoint = self.profile.endpoints[case.endpoint]
-        exchange = client.post_json(endpoint.path, case.body, auth=case.auth)
+        exchange = client.post_json(endpoint.path, case.body, auth=case.auth, headers=case.headers)
+        if case.kind == "valid":
+            client.fetch_image_urls(exchange)
         self.record.sent += 1
         self.record.billable_sent += case.billable
         record.transport_error = exchange.status is None

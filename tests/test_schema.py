@@ -18,7 +18,8 @@ MODEL = {"model": "gpt-image-2", "prompt": "a red circle"}
 
 def test_every_schema_is_valid_draft_2020_12(worldrouter):
     model = worldrouter.models["gpt-image-2"]
-    for schema in (request_schema(worldrouter, "generations", model), response_schema(worldrouter, model), error_schema(worldrouter)):
+    op = model.operations["generations"]
+    for schema in (request_schema(worldrouter, op), response_schema(worldrouter, model), error_schema(worldrouter)):
         jsonschema.Draft202012Validator.check_schema(schema)
 
 

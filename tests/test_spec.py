@@ -20,7 +20,7 @@ def _write(tmp_path: Path, text: str, name: str = "broken.yaml") -> Path:
 
 
 def test_worldrouter_rules_cite_the_seed(worldrouter):
-    rules = {rule.requirement.id: rule for _ep, _m, rule in worldrouter.rules()}
+    rules = {rule.requirement.id: rule for _op, rule in worldrouter.rules()}
     rule = rules["gen.gpt-image-2.size.multiple-of-16"]
     assert rule.value == 16 and rule.requirement.level == "MUST"
     assert rule.requirement.source.file == "000_ff80a2310c358538.txt"
@@ -66,7 +66,7 @@ def test_a_rule_without_any_source_is_an_error(tmp_path):
 
 def test_a_rule_falls_back_to_its_parameter_source(tmp_path, worldrouter):
     text = BASE.replace('            source: "Both edges must be multiples of 16px."\n', "")
-    rule = load_profile(_write(tmp_path, text)).models["gpt-image-2"].params["size"].rules["multiple_of"]
+    rule = load_profile(_write(tmp_path, text)).operation("generations", "gpt-image-2").params["size"].rules["multiple_of"]
     assert rule.requirement.source.quote.startswith("sizenoOutput dimensions.")
 
 
@@ -77,7 +77,7 @@ def test_extends_overrides_one_rule(tmp_path, worldrouter):
         "          max_edge: {value: 2048, source: 'Edges up to 2048px.'}\n"
     ), "strict.yaml")
     profile = load_profile(child)
-    rule = profile.models["gpt-image-2"].params["size"].rules["max_edge"]
+    rule = profile.operation("generations", "gpt-image-2").params["size"].rules["max_edge"]
     assert rule.value == 2048 and rule.requirement.source.file == "vendor-doc.txt"
     assert request_violations(profile, "generations", {"model": "gpt-image-2", "prompt": "p", "size": "2304x1296"})
     assert not request_violations(worldrouter, "generations", {"model": "gpt-image-2", "prompt": "p", "size": "2304x1296"})

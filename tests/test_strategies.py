@@ -9,25 +9,34 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness import build_plan, load_profile, request_violations
+from harness._resources import builtin_profiles
+from harness._schema import header_violations
 from harness._dimensions import parse_size
 from harness._strategies import invalid_body, valid_body
 
 PROFILE = load_profile("worldrouter")
-MODEL = PROFILE.models["gpt-image-2"]
-RULES = [rule for _ep, _m, rule in PROFILE.rules()]
+MODEL = PROFILE.operation("generations", "gpt-image-2")
+PROFILES = [load_profile(name) for name in builtin_profiles()]
+OPERATIONS = [(profile, op) for profile in PROFILES for op in profile.operations()]
+RULES = [(profile, op, rule) for profile in PROFILES for op, rule in profile.rules()]
+
+
+def _ids(items):
+    return [f"{p.name}:{op.endpoint}:{op.model}" for p, op, *_ in items]
 
 
 @settings(max_examples=300)
-@given(valid_body(MODEL))
-def test_every_valid_draw_keeps_every_rule(body):
-    assert request_violations(PROFILE, "generations", body) == {}
+@given(st.sampled_from(OPERATIONS).flatmap(lambda po: st.tuples(st.just(po), valid_body(po[1]))))
+def test_every_valid_draw_keeps_every_rule(drawn):
+    (profile, op), body = drawn
+    assert request_violations(profile, op.endpoint, body) == {}
 
 
-@settings(max_examples=300)
-@given(st.sampled_from(RULES).flatmap(lambda rule: st.tuples(st.just(rule), invalid_body(MODEL, rule))))
+@settings(max_examples=500)
+@given(st.sampled_from(RULES).flatmap(lambda por: st.tuples(st.just(por), invalid_body(por[1], por[2]))))
 def test_every_invalid_draw_breaks_exactly_its_rule(drawn):
-    rule, body = drawn
-    assert set(request_violations(PROFILE, "generations", body)) == {rule.requirement.id}
+    (profile, op, rule), body = drawn
+    assert set(request_violations(profile, op.endpoint, body)) == {rule.requirement.id}
 
 
 @settings(max_examples=200)
@@ -56,9 +65,12 @@ def test_boundary_examples_are_in_every_plan(size):
         assert size in sizes
 
 
-def test_plan_invalid_cases_each_break_their_labelled_rule():
-    for case in build_plan(PROFILE, seed=3, examples=4):
-        found = set(request_violations(PROFILE, case.endpoint, case.body))
+@pytest.mark.parametrize("profile", PROFILES, ids=[p.name for p in PROFILES])
+def test_plan_invalid_cases_each_break_their_labelled_rule(profile):
+    for case in build_plan(profile, seed=3, examples=4):
+        sent = {"Content-Type": "application/json", **case.headers}
+        found = set(request_violations(profile, case.endpoint, case.body))
+        found |= set(header_violations(profile, {k: v for k, v in sent.items() if v is not None}))
         if case.kind == "invalid":
             assert found == {case.requirements[0]}, case.id
         else:

@@ -13,6 +13,8 @@ import base64
 import io
 import json
 import time
+import uuid
+from collections import OrderedDict
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -22,8 +24,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .._dimensions import parse_size
-from .._schema import request_violations
-from .._spec import PIL_FORMATS, Model, Profile
+from .._schema import header_violations, request_violations
+from .._spec import PIL_FORMATS, Operation, Profile
 from ._faults import Fault
 
 __all__ = ["create_app"]
@@ -50,8 +52,12 @@ def render_image(width: int, height: int, fmt: str, *, index: int = 0, transpare
     return out.getvalue()
 
 
-def _default_size(model: Model) -> tuple[int, int]:
-    param = model.params.get("size")
+#: How many generated images the router keeps for ``url`` answers (oldest dropped first).
+_STORED_IMAGES = 256
+
+
+def _default_size(op: Operation) -> tuple[int, int]:
+    param = op.params.get("size")
     if param is not None and "allowed" in param.rules:
         return parse_size(param.rules["allowed"].value[0])  # type: ignore[return-value]
     return 1024, 1024
@@ -70,11 +76,13 @@ def _usage(body: dict[str, Any], n: int) -> dict[str, Any]:
 
 
 def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = None, latency_s: float = 0.0) -> Starlette:
-    """A Starlette app serving every endpoint of ``profile`` under the base path ``/v1``.
+    """A Starlette app serving every endpoint of ``profile`` under its ``base_path`` (``/v1``).
 
     ``api_key`` None disables auth; ``latency_s`` (seconds) delays each
-    generation; ``fault`` breaks exactly one rule.
+    generation; ``fault`` breaks exactly one rule. Images answered as ``url``
+    are served from ``<base_path>/_images/<id>`` (the latest 256 are kept).
     """
+    stored: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
 
     def authorized(request: Request) -> bool:
         if api_key is None or (fault is not None and fault.name == "no-auth"):
@@ -84,9 +92,9 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
     def violations(endpoint: str, body: dict[str, Any]) -> dict[str, str]:
         found = request_violations(profile, endpoint, body)
         if fault is not None and fault.skip_rule:
-            model = profile.models.get(body.get("model"))  # type: ignore[arg-type]
-            if model is not None:
-                skipped = {r.requirement.id for p in model.params.values() for k, r in p.rules.items() if k == fault.skip_rule}
+            op = profile.operation(endpoint, body.get("model"))
+            if op is not None:
+                skipped = {r.requirement.id for r in op.rules() if r.kind == fault.skip_rule}
                 found = {rid: p for rid, p in found.items() if rid not in skipped}
         return found
 
@@ -95,6 +103,11 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
             if not authorized(request):
                 return _error(401, "Incorrect API key provided.", type_="invalid_request_error", param=None,
                               code="invalid_api_key", fault=fault)
+            bad_headers = header_violations(profile, request.headers)
+            if bad_headers:
+                rid, name = next(iter(bad_headers.items()))
+                return _error(400, f"Invalid or missing header '{name}': breaks {rid}.", type_="invalid_request_error",
+                              param=None, code=rid, fault=fault)
             try:
                 body = json.loads(await request.body())
             except ValueError:
@@ -111,40 +124,76 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                               param=param, code=rid, fault=fault)
             if latency_s:
                 await asyncio.sleep(latency_s)
-            payload = await asyncio.to_thread(_generate, profile.models[body["model"]], body)
+            op = profile.operation(endpoint, body["model"])
+            base_url = str(request.base_url).rstrip("/") + profile.base_path
+            payload = await asyncio.to_thread(_generate, op, body, base_url)
             media = "text/plain" if fault is not None and fault.name == "text-plain" else "application/json"
             return Response(json.dumps(payload), media_type=media)
 
         return handle
 
-    def _generate(model: Model, body: dict[str, Any]) -> dict[str, Any]:
-        n = body.get("n", 1) if isinstance(body.get("n"), int) else 1
+    def _store(raw: bytes, fmt: str, base_url: str) -> str:
+        image_id = f"{uuid.uuid4().hex}.{fmt}"
+        stored[image_id] = (raw, f"image/{fmt}")
+        while len(stored) > _STORED_IMAGES:
+            stored.popitem(last=False)
+        return f"{base_url}/_images/{image_id}"
+
+    def _generate(op: Operation, body: dict[str, Any], base_url: str) -> dict[str, Any]:
+        effective = op.effective(body)
+        n = effective.get("n", 1) if isinstance(effective.get("n"), int) else 1
         if fault is not None and fault.name == "ignores-n":
             n = 1
-        size = parse_size(body.get("size")) or _default_size(model)
+        size = parse_size(body.get("size")) or _default_size(op)
         if fault is not None and fault.name == "fixed-1024":
             size = (1024, 1024)
-        fmt = body.get("output_format") or (model.params["output_format"].default if "output_format" in model.params else "png") or "png"
+        fmt = effective.get("output_format") or "png"
         encode_as = "png" if fault is not None and fault.name == "always-png" else fmt
+        transparent = effective.get("background") == "transparent"
+        field = op.image_field(body)[0]
         data = []
         for index in range(n):
-            raw = b"this is not an image" if fault is not None and fault.name == "not-an-image" else render_image(*size, encode_as, index=index)
-            data.append({model.response.image_field: base64.b64encode(raw).decode()})
+            raw = b"this is not an image" if fault is not None and fault.name == "not-an-image" else \
+                render_image(*size, encode_as, index=index, transparent=transparent)
+            value = _store(raw, encode_as, base_url) if field == "url" else base64.b64encode(raw).decode()
+            data.append({field: value})
         now = time.time()
-        created = int(now * 1000) if model.response.created_unit == "milliseconds" else int(now)
+        created = int(now * 1000) if op.response.created_unit == "milliseconds" else int(now)
         payload: dict[str, Any] = {"created": created, "data": data}
         shown_size = f"{size[0]}x{size[1]}"
         if fault is not None and fault.name == "echo-wrong-size":
             shown_size = f"{size[0] + 16}x{size[1]}"
-        echoes = {"size": shown_size, "quality": body.get("quality", "auto"), "output_format": fmt, "background": body.get("background")}
-        payload.update({k: v for k, v in echoes.items() if k in model.response.echo_fields})
+        quality = effective.get("quality", "auto")
+        echoes = {"size": shown_size, "quality": "medium" if quality == "auto" else quality, "output_format": fmt,
+                  "background": effective.get("background")}
+        payload.update({k: v for k, v in echoes.items() if k in op.response.echo_fields})
         payload["usage"] = _usage(body, n)
+        payload.update(_extras(op, started=now))
         if fault is not None and fault.name == "missing-created":
             del payload["created"]
         return payload
 
-    routes = []
+    async def image(request: Request) -> Response:
+        found = stored.get(request.path_params["image_id"])
+        if found is None:
+            return Response(status_code=404)
+        return Response(found[0], media_type=found[1])
+
+    routes = [Route(profile.base_path + "/_images/{image_id}", image, methods=["GET"])]
     for name, endpoint in profile.endpoints.items():
         for path in (endpoint.path, *endpoint.alternative_paths):
-            routes.append(Route("/v1" + path, make_handler(name), methods=["POST"]))
+            routes.append(Route(profile.base_path + path, make_handler(name), methods=["POST"]))
     return Starlette(routes=routes)
+
+
+def _extras(op: Operation, *, started: float) -> dict[str, Any]:
+    """Profile-specific top-level fields the response schema documents (latency, cost, extra.routing)."""
+    properties = op.response.schema.get("properties", {})
+    extras: dict[str, Any] = {}
+    if "latency" in properties:
+        extras["latency"] = max(0, int((time.time() - started) * 1000))
+    if "cost" in properties:
+        extras["cost"] = 0 if not op.billable else 0.004
+    if "extra" in properties:
+        extras["extra"] = {"routing": {"attempts": [{"provider": "reference", "region": "local", "status": "succeeded"}]}}
+    return extras

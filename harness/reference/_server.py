@@ -19,7 +19,7 @@ __all__ = ["running_router", "serve_forever"]
 @contextmanager
 def running_router(profile: Profile, *, api_key: str | None, fault: Fault | None = None, latency_s: float = 0.0,
                    host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve ``profile`` on ``host`` (loopback) in a thread; yields the base URL (``http://127.0.0.1:PORT/v1``).
+    """Serve ``profile`` on ``host`` (loopback) in a thread; yields the base URL (``http://127.0.0.1:PORT`` + the profile's ``base_path``).
 
     ``port=0`` picks a free ephemeral port. Raises ``RuntimeError`` if the
     server does not start within 10 seconds.
@@ -36,7 +36,7 @@ def running_router(profile: Profile, *, api_key: str | None, fault: Fault | None
         time.sleep(0.01)
     bound = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://{host}:{bound}/v1"
+        yield f"http://{host}:{bound}{profile.base_path}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
