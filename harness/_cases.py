@@ -162,7 +162,7 @@ class _PlanBuilder:
 
     def add(self, *, requirement: str, label: str, kind: str, op: Operation, body: dict[str, Any],
             origin: str, also: tuple[str, ...] = (), auth: str = "valid", note: str = "",
-            headers: dict[str, str | None] | None = None) -> None:
+            headers: dict[str, str | None] | None = None, encoding: str | None = None) -> None:
         case_id = f"{requirement}[{label}]"
         serial = 2
         while case_id in self.ids:
@@ -173,7 +173,13 @@ class _PlanBuilder:
             id=case_id, kind=kind, endpoint=op.endpoint, model=op.model, body=body,
             requirements=(requirement, *also), billable=kind == "valid" and op.billable,
             origin=origin, auth=auth, note=note, headers=dict(headers or {}),
+            encoding=encoding or self.encoding(op),
         ))
+
+    def encoding(self, op: Operation) -> str:
+        """JSON where the endpoint takes it (every tool speaks it), else its first documented encoding."""
+        encodings = self.profile.endpoints[op.endpoint].encodings
+        return "json" if "json" in encodings else encodings[0]
 
     def optional_headers(self) -> dict[str, str | None]:
         """The documented optional headers with their example values (sent by drawn valid cases)."""
@@ -208,6 +214,9 @@ class _PlanBuilder:
                          body={**base, "size": value}, origin="boundary",
                          also=(accepts, behaviour_id("image.dimensions", prefix)),
                          note=f"valid: exactly at the {kind} limit")
+        if "multipart" in self.profile.endpoints[op.endpoint].encodings and self.encoding(op) != "multipart":
+            self.add(requirement=accepts, label=f"{op.model} multipart/form-data", kind="valid", op=op, body=base,
+                     origin="example", encoding="multipart", note="the endpoint documents both encodings")
         headers = self.optional_headers()
         for i, body in enumerate(_draw(valid_body(op), self.examples, self.seed)):
             self.add(requirement=accepts, label=f"{op.model} drawn {i + 1}", kind="valid", op=op,
@@ -225,6 +234,8 @@ class _PlanBuilder:
                  origin="example", also=(behaviour_id("error.shape"), behaviour_id("error.status")))
 
     def rule_cases(self, op: Operation, param: Param, rule: Rule, beyond: str | None) -> None:
+        if rule.kind == "type" and self.encoding(op) == "multipart":
+            return  # form fields are text: a wrong JSON type cannot be written in multipart/form-data
         rid = rule.requirement.id
         also = (behaviour_id("error.shape"), behaviour_id("error.status"))
         base = cheapest_body(op)

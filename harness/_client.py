@@ -37,6 +37,8 @@ class Exchange:
     """One request and what came back; ``error`` is set when no full answer arrived.
 
     ``request_headers`` are already redacted. ``elapsed_s`` is wall time in seconds.
+    ``form`` lists the multipart parts sent (files as ``@<filename>``), if any;
+    ``downloads`` holds the fetched ``data[].url`` images by URL.
     """
 
     method: str
@@ -49,6 +51,7 @@ class Exchange:
     elapsed_s: float = 0.0
     error: str | None = None
     downloads: dict[str, Exchange] = field(default_factory=dict)
+    form: list[tuple[str, str]] | None = None
 
     @property
     def content_type(self) -> str:
@@ -99,13 +102,18 @@ class RouterClient:
             return  # it answered something; the cases will judge it
 
     def post_json(self, path: str, body: dict[str, Any], *, auth: str = "valid",
-                  headers: dict[str, str | None] | None = None) -> Exchange:
-        """POST ``body`` as JSON to ``path``; ``auth`` is ``valid``, ``missing`` or ``wrong``.
+                  headers: dict[str, str | None] | None = None,
+                  form: tuple[list[tuple[str, str]], list[tuple[str, tuple[str, bytes, str]]]] | None = None) -> Exchange:
+        """POST ``body`` to ``path`` as JSON, or as multipart/form-data when ``form`` is given.
 
-        ``headers`` adds or replaces request headers; a ``None`` value removes
-        one (e.g. ``{"Content-Type": None}`` sends the JSON without it).
+        ``auth`` is ``valid``, ``missing`` or ``wrong``. ``headers`` adds or
+        replaces request headers; a ``None`` value removes one (e.g.
+        ``{"Content-Type": None}`` sends the JSON without it). ``form`` is
+        ``(text fields, files)`` as httpx takes them; ``body`` is then only
+        what the exchange records.
         """
-        sent = {"Content-Type": "application/json", **self._extra_headers}
+        sent = {} if form is not None else {"Content-Type": "application/json"}
+        sent.update(self._extra_headers)
         for name, value in (headers or {}).items():
             sent = {k: v for k, v in sent.items() if k.lower() != name.lower()}
             if value is not None:
@@ -117,7 +125,16 @@ class RouterClient:
         elif auth == "wrong":
             sent["Authorization"] = shown["Authorization"] = "Bearer sk-conformance-wrong-key-0000"
         exchange = Exchange("POST", self.base_url + path, shown, body)
-        request = self._http.build_request("POST", self.base_url + path, headers=sent, content=json.dumps(body).encode())
+        if form is None:
+            request = self._http.build_request("POST", self.base_url + path, headers=sent, content=json.dumps(body).encode())
+        else:
+            # text parts as filename-less parts, so a form without files is still multipart
+            parts = [(name, (None, value.encode())) for name, value in form[0]] + list(form[1])
+            request = self._http.build_request("POST", self.base_url + path, headers=sent, files=parts)
+            request.read()
+            exchange.request_headers["Content-Type"] = "multipart/form-data"
+            exchange.form = [(name, value) for name, value in form[0]] + \
+                [(name, f"@{filename}") for name, (filename, _raw, _media) in form[1]]
         self._send(request, exchange)
         return exchange
 

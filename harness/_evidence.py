@@ -38,11 +38,17 @@ def curl_command(exchange: Exchange) -> str:
     """A shell line that repeats the request; the key is read from ``$ROUTER_API_KEY``."""
     parts = ["curl", "-sS", "-X", exchange.method, shlex.quote(exchange.url)]
     for name, value in exchange.request_headers.items():
+        if exchange.form is not None and name.lower() == "content-type":
+            continue  # curl -F writes its own multipart Content-Type with the boundary
         if KEY_PLACEHOLDER in value:
             parts += ["-H", f'"{name}: {value}"']  # double quotes: the shell expands the variable
         else:
             parts += ["-H", shlex.quote(f"{name}: {value}")]
-    if exchange.body is not None:
+    if exchange.form is not None:
+        # file parts read @<name>-<i>.<ext>: the case's input images, saved from its data: URIs
+        for name, value in exchange.form:
+            parts += ["-F", shlex.quote(f"{name}={truncate_payloads(value)}")]
+    elif exchange.body is not None:
         parts += ["--data-binary", shlex.quote(json.dumps(exchange.body))]
     return " ".join(parts)
 

@@ -405,7 +405,8 @@ def _meta_problems(doc: _Located) -> list[tuple[str, int, str, str]]:
     if not isinstance(doc.data, dict):
         return [(doc.display, 1, "", "a profile is a YAML mapping")]
     problems = []
-    for error in _meta_validator().iter_errors(doc.data):
+    # ``null`` is the deletion marker of ``extends`` merges, valid wherever a mapping value is
+    for error in _meta_validator().iter_errors(_without_nulls(doc.data)):
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = error.schema.get("properties", {})
@@ -420,6 +421,14 @@ def _meta_problems(doc: _Located) -> list[tuple[str, int, str, str]]:
             path = path + tuple(error.relative_path)
         problems.append((doc.display, doc.line(path), _dotted(path), error.message))
     return problems
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def _merge(base: Any, override: Any) -> Any:
@@ -632,14 +641,15 @@ class _Builder:
         source = self.source(raw.get("source"), at + ("source",), required=False)
         billable = raw.get("billable", True)
         operations = {
-            ep: self.operation(name, ep, raw, response, source, billable)
+            ep: self.operation(name, ep, raw, response, source, billable, typed="json" in endpoints[ep].encodings)
             for ep in model_endpoints if ep in endpoints
         }
         return Model(name=name, endpoints=model_endpoints, operations=operations, response=response,
                      source=source, billable=billable)
 
     def operation(self, model: str, endpoint: str, raw: dict[str, Any], response: ResponseSpec,
-                  source: Source | None, billable: bool) -> Operation:
+                  source: Source | None, billable: bool, *, typed: bool) -> Operation:
+        """One model on one endpoint; ``typed`` is false for multipart-only endpoints (form fields are text)."""
         at = ("models", model)
         prefix = ENDPOINT_PREFIX[endpoint]
         params: dict[str, Param] = {}
@@ -649,7 +659,7 @@ class _Builder:
                 if ep not in raw.get("endpoints", ("generations",)):
                     self.problem(at + ("params", pname, "endpoints"), f"model {model!r} does not serve endpoint {ep!r}")
             if endpoint in praw.get("endpoints", (endpoint,)):
-                params[pname] = self.param(prefix, model, pname, praw, at + ("params", pname))
+                params[pname] = self.param(prefix, model, pname, praw, at + ("params", pname), typed=typed)
         conditions = tuple(
             self.condition(prefix, model, params, craw, at + ("conditions", i))
             for i, craw in enumerate(raw.get("conditions") or ())
@@ -685,13 +695,15 @@ class _Builder:
             return value, level, rule_raw.get("source", param_source), rule_raw.get("id")
         return rule_raw, "MUST", param_source, None
 
-    def param(self, prefix: str, model: str, name: str, raw: dict[str, Any], at: tuple[Any, ...]) -> Param:
+    def param(self, prefix: str, model: str, name: str, raw: dict[str, Any], at: tuple[Any, ...], *,
+              typed: bool = True) -> Param:
         psource = self.source(raw.get("source"), at + ("source",), required=False)
         ptype = raw.get("type", "string")
         rules: dict[str, Rule] = {}
         # The type rule is implicit in every typed parameter, cited by the parameter's own source.
         # An unsupported parameter has no type to keep: any value breaks ``unsupported``.
-        specs: list[tuple[str, Any, tuple[Any, ...]]] = [] if "unsupported" in raw else [
+        # Form fields are text, so a multipart-only endpoint has no JSON type rule either.
+        specs: list[tuple[str, Any, tuple[Any, ...]]] = [] if "unsupported" in raw or not typed else [
             ("type", {"value": ptype, "source": raw.get("source")}, at + ("type",))]
         specs += [(k, raw[k], at + (k,)) for k in _PARAM_RULE_KEYS if k in raw]
         if "format" in raw:

@@ -235,6 +235,8 @@ def _keep_conditions(op: Operation, body: dict[str, Any]) -> dict[str, Any]:
                 body.pop(name, None)
                 continue
             options = [v for v in allowed if not param.choices or v in param.choices]
+            # prefer a value every other condition on this parameter also keeps (png+transparent vs jpeg+compression)
+            options.sort(key=lambda v: not all(r.value.kept(op.effective({**body, name: v})) for r in op.conditions))
             if options:
                 body[name] = options[0]
             else:
@@ -273,7 +275,7 @@ def valid_body(op: Operation) -> st.SearchStrategy[dict[str, Any]]:
     required = {"model": st.just(op.model)}
     optional: dict[str, st.SearchStrategy[Any]] = {}
     for name, param in op.params.items():
-        if not param.exercise and not param.required:
+        if (not param.exercise or "unsupported" in param.rules) and not param.required:
             continue
         strategy = st.integers(1, min(2, param.rule_value("maximum", 2))) if name == "n" else valid_value(param)
         (required if param.required else optional)[name] = strategy

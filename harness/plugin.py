@@ -26,6 +26,7 @@ from ._checks import Verdict, check_case, failures
 from ._client import RouterClient
 from ._errors import HarnessError, RouterUnreachable
 from ._evidence import build_evidence
+from ._forms import form_parts
 from ._requirements import catalogue
 from ._results import CaseRecord, RunRecord
 from ._spec import Profile, load_profile
@@ -112,7 +113,10 @@ class ConformanceRun:
             record.skipped = f"generation budget spent (--max-generations {self.max_generations})"
             pytest.skip(record.skipped)
         endpoint = self.profile.endpoints[case.endpoint]
-        exchange = client.post_json(endpoint.path, case.body, auth=case.auth, headers=case.headers)
+        form = None
+        if case.encoding == "multipart":
+            form = form_parts(self.profile.operation(case.endpoint, case.model), case.body)  # type: ignore[arg-type]
+        exchange = client.post_json(endpoint.path, case.body, auth=case.auth, headers=case.headers, form=form)
         if case.kind == "valid":
             client.fetch_image_urls(exchange)
         self.record.sent += 1

@@ -31,13 +31,14 @@ def test_worldrouter_rules_cite_the_seed(worldrouter):
 
 def test_yaml_syntax_error_names_file_and_line(tmp_path):
     lines = BASE.splitlines()
-    lines[20] = lines[20] + " : : ["
+    broken = lines.index("errors:")
+    lines[broken] = lines[broken] + " : : ["
     path = _write(tmp_path, "\n".join(lines))
     with pytest.raises(SpecError) as info:
         load_profile(path)
     (file, line, _key, message), = info.value.problems
     assert file.endswith("broken.yaml") and "YAML syntax error" in message
-    assert 19 <= line <= 23
+    assert broken + 1 <= line <= broken + 3
 
 
 def test_unknown_rule_names_file_line_and_key(tmp_path):

@@ -19,11 +19,13 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .._dimensions import parse_size
+from .._forms import body_from_form
 from .._schema import header_violations, request_violations
 from .._spec import PIL_FORMATS, Operation, Profile
 from ._faults import Fault
@@ -56,7 +58,17 @@ def render_image(width: int, height: int, fmt: str, *, index: int = 0, transpare
 _STORED_IMAGES = 256
 
 
-def _default_size(op: Operation) -> tuple[int, int]:
+#: ``resolution`` value -> long edge in pixels (Grok-style aspect_ratio + resolution models).
+_RESOLUTION_EDGE = {"1k": 1024, "2k": 2048}
+
+
+def _default_size(op: Operation, effective: dict[str, Any]) -> tuple[int, int]:
+    """The pixel size drawn when the request names none: aspect_ratio x resolution, else the first allowed size."""
+    ratio = effective.get("aspect_ratio")
+    if isinstance(ratio, str) and ":" in ratio:
+        a, b = (int(x) for x in ratio.split(":"))
+        edge = _RESOLUTION_EDGE.get(effective.get("resolution", "1k"), 1024)
+        return (edge, round(edge * b / a)) if a >= b else (round(edge * a / b), edge)
     param = op.params.get("size")
     if param is not None and "allowed" in param.rules:
         return parse_size(param.rules["allowed"].value[0])  # type: ignore[return-value]
@@ -108,11 +120,17 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                 rid, name = next(iter(bad_headers.items()))
                 return _error(400, f"Invalid or missing header '{name}': breaks {rid}.", type_="invalid_request_error",
                               param=None, code=rid, fault=fault)
-            try:
-                body = json.loads(await request.body())
-            except ValueError:
-                return _error(400, "The request body is not valid JSON.", type_="invalid_request_error", param=None,
-                              code="invalid_json", fault=fault)
+            if request.headers.get("content-type", "").startswith("multipart/form-data"):
+                if "multipart" not in profile.endpoints[endpoint].encodings:
+                    return _error(415, "This endpoint takes application/json.", type_="invalid_request_error",
+                                  param=None, code="unsupported_media_type", fault=fault)
+                body = await _form_body(request, endpoint)
+            else:
+                try:
+                    body = json.loads(await request.body())
+                except ValueError:
+                    return _error(400, "The request body is not valid JSON.", type_="invalid_request_error",
+                                  param=None, code="invalid_json", fault=fault)
             if not isinstance(body, dict):
                 return _error(400, "The request body must be a JSON object.", type_="invalid_request_error",
                               param=None, code="invalid_json", fault=fault)
@@ -132,6 +150,17 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
 
         return handle
 
+    async def _form_body(request: Request, endpoint: str) -> dict[str, Any]:
+        form = await request.form()
+        parts: list[tuple[str, Any]] = []
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                parts.append((name, (await value.read(), value.content_type or "application/octet-stream")))
+            else:
+                parts.append((name, value))
+        model = next((v for k, v in parts if k == "model"), None)
+        return body_from_form(profile.operation(endpoint, model), parts)
+
     def _store(raw: bytes, fmt: str, base_url: str) -> str:
         image_id = f"{uuid.uuid4().hex}.{fmt}"
         stored[image_id] = (raw, f"image/{fmt}")
@@ -144,7 +173,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
         n = effective.get("n", 1) if isinstance(effective.get("n"), int) else 1
         if fault is not None and fault.name == "ignores-n":
             n = 1
-        size = parse_size(body.get("size")) or _default_size(op)
+        size = parse_size(body.get("size")) or _default_size(op, effective)
         if fault is not None and fault.name == "fixed-1024":
             size = (1024, 1024)
         fmt = effective.get("output_format") or "png"
@@ -164,9 +193,12 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
         if fault is not None and fault.name == "echo-wrong-size":
             shown_size = f"{size[0] + 16}x{size[1]}"
         quality = effective.get("quality", "auto")
+        background = effective.get("background")
         echoes = {"size": shown_size, "quality": "medium" if quality == "auto" else quality, "output_format": fmt,
-                  "background": effective.get("background")}
-        payload.update({k: v for k, v in echoes.items() if k in op.response.echo_fields})
+                  # "auto" is resolved, as a real router reports what it made
+                  "background": "transparent" if transparent else ("opaque" if background else None)}
+        documented = set(op.response.echo_fields) | set(op.response.schema.get("properties", {}))
+        payload.update({k: v for k, v in echoes.items() if k in documented})
         payload["usage"] = _usage(body, n)
         payload.update(_extras(op, started=now))
         if fault is not None and fault.name == "missing-created":

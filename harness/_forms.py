@@ -1,0 +1,118 @@
+"""multipart/form-data <-> the JSON body the schemas validate.
+
+Edit endpoints take ``multipart/form-data``: text fields are strings and
+images are file uploads, possibly repeated (``image[]``). The harness keeps
+one representation of a request, the JSON-like body (an image is a
+``data:`` URI), and this module maps it to form parts for sending and back
+from received form parts for validation, so the same schema judges both
+encodings. Parsing and encoding themselves are left to httpx and
+python-multipart (through Starlette).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from ._spec import Operation
+
+__all__ = ["body_from_form", "form_parts", "data_uri", "decode_data_uri"]
+
+_MEDIA_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+
+
+def data_uri(raw: bytes, media_type: str) -> str:
+    """``raw`` bytes as a ``data:<media_type>;base64,...`` URI."""
+    return f"data:{media_type};base64,{base64.b64encode(raw).decode()}"
+
+
+def decode_data_uri(value: str) -> tuple[bytes, str] | None:
+    """``(bytes, media type)`` of a base64 ``data:`` URI; ``None`` for anything else."""
+    if not isinstance(value, str) or not value.startswith("data:") or "," not in value:
+        return None
+    header, payload = value[5:].split(",", 1)
+    if not header.endswith(";base64"):
+        return None
+    try:
+        return base64.b64decode(payload, validate=True), header[: -len(";base64")] or "application/octet-stream"
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def form_parts(op: Operation, body: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, tuple[str, bytes, str]]]]:
+    """``(data, files)`` for httpx: text fields, and each image as a file upload.
+
+    An image parameter holding a list is sent as repeated ``<name>[]`` parts
+    (OpenAI's and ImageRouter's array form); a single image as ``<name>``.
+    Values that are not ``data:`` URIs (e.g. a URL) stay text fields.
+    """
+    data: list[tuple[str, str]] = []
+    files: list[tuple[str, tuple[str, bytes, str]]] = []
+    for name, value in body.items():
+        param = op.params.get(name)
+        if param is not None and param.type == "image":
+            values = value if isinstance(value, list) else [value]
+            field = f"{name}[]" if isinstance(value, list) else name
+            for index, item in enumerate(values):
+                decoded = decode_data_uri(item)
+                if decoded is None:
+                    data.append((field, _text(item)))
+                    continue
+                raw, media = decoded
+                files.append((field, (f"{name}-{index + 1}.{_MEDIA_EXTENSIONS.get(media, 'bin')}", raw, media)))
+            continue
+        data.append((name, _text(value)))
+    return data, files
+
+
+def _coerce(text: str, json_type: str) -> Any:
+    """A form field's text as the JSON type the parameter documents; unchanged when it is not one."""
+    try:
+        if json_type == "integer" and text.lstrip("-").isdigit():
+            return int(text)
+        if json_type == "number":
+            return float(text)
+        if json_type == "boolean" and text in ("true", "false"):
+            return text == "true"
+        if json_type in ("object", "array"):
+            return json.loads(text)
+    except ValueError:
+        return text
+    return text
+
+
+def body_from_form(op: Operation | None, parts: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """The JSON body that form ``parts`` (name, text or ``(bytes, media type)``) stand for.
+
+    ``image[]`` / ``mask[]`` (and each parameter's ``aliases``) map to the
+    parameter; a ``[]`` name or a repeated one gives a list; a file becomes
+    a ``data:`` URI; text is coerced to the parameter's JSON type when it
+    reads as one (``"2"`` -> ``2`` for an integer), else left as text so the
+    schema reports the type error.
+    """
+    params = op.params if op is not None else {}
+    alias = {a: p.name for p in params.values() for a in p.aliases}
+    collected: dict[str, list[Any]] = {}
+    as_list: set[str] = set()
+    for raw_name, value in parts:
+        name = alias.get(raw_name, raw_name)
+        if name.endswith("[]"):
+            name = name[:-2]
+            as_list.add(name)
+        if isinstance(value, tuple):
+            value = data_uri(*value)
+        elif name in params:
+            value = _coerce(value, params[name].type)
+        collected.setdefault(name, []).append(value)
+    return {name: values if (name in as_list or len(values) > 1) else values[0] for name, values in collected.items()}
