@@ -459,20 +459,55 @@ def _resolve_path(name_or_path: str | Path, *, relative_to: Path | None = None) 
     raise ProfileNotFound(str(name_or_path), available=list(builtins))
 
 
+def _resolve_model_extends(models: dict[str, Any], doc: _Located) -> dict[str, Any]:
+    """Apply ``models.<m>.extends: <other model>`` (the same deep merge as profile ``extends``)."""
+    resolved: dict[str, Any] = {}
+    problems: list[tuple[str, int, str, str]] = []
+
+    def resolve(name: str, chain: tuple[str, ...]) -> Any:
+        if name not in resolved:
+            raw = models.get(name)
+            parent = raw.get("extends") if isinstance(raw, dict) else None
+            if parent is not None:
+                at = ("models", name, "extends")
+                raw = {k: v for k, v in raw.items() if k != "extends"}
+                if not isinstance(models.get(parent), dict):
+                    problems.append((doc.display, doc.line(at), _dotted(at), f"no model {parent!r} in this profile to extend"))
+                elif parent in chain:
+                    problems.append((doc.display, doc.line(at), _dotted(at), f"circular extends: {parent!r}"))
+                else:
+                    raw = _merge(resolve(parent, chain + (name,)), raw)
+            resolved[name] = raw
+        return resolved[name]
+
+    for name in models:
+        resolve(name, ())
+    if problems:
+        raise SpecError(problems)
+    return resolved
+
+
 def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[_Located]]:
+    """The profile at ``path`` with every ``extends`` applied, and the documents it came from (child first).
+
+    Each file's models are resolved (model ``extends``) before a child file
+    merges over them, so a child may delete a model others were copied from.
+    """
     doc = _Located(path, _display(path))
     problems = _meta_problems(doc)
     if problems:
         raise SpecError(problems)
-    parent = doc.data.get("extends")
+    own = dict(doc.data)
+    parent = own.pop("extends", None)
+    if isinstance(own.get("models"), dict):
+        own["models"] = _resolve_model_extends(own["models"], doc)
     if parent is None:
-        return doc.data, [doc]
+        return _without_nulls(own), [doc]
     parent_path = _resolve_path(parent, relative_to=path.parent)
     if parent_path.resolve() in seen or parent_path.resolve() == path.resolve():
         raise SpecError([(doc.display, doc.line(("extends",)), "extends", f"circular extends: {parent!r}")])
     base, docs = _load_chain(parent_path, seen + (path.resolve(),))
-    child = {k: v for k, v in doc.data.items() if k != "extends"}
-    return _merge(base, child), [doc, *docs]
+    return _without_nulls(_merge(base, own)), [doc, *docs]
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
@@ -536,8 +571,7 @@ class _Builder:
         if "schema" not in err:
             self.problem(("errors",), "missing 'schema'")
         self._check_schema(errors.schema, ("errors", "schema"))
-        raw_models = self._resolve_model_extends(d["models"])
-        models = {name: self.model(name, raw, endpoints) for name, raw in raw_models.items()}
+        models = {name: self.model(name, raw or {}, endpoints) for name, raw in d["models"].items()}
         if not models:
             self.problem(("models",), "a profile needs at least one model")
         auth = d["auth"]
@@ -562,29 +596,6 @@ class _Builder:
             headers=headers,
             requirements=requirements,
         )
-
-    def _resolve_model_extends(self, raw_models: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """Apply ``models.<m>.extends: <other model>`` (same deep merge as profile ``extends``)."""
-        resolved: dict[str, dict[str, Any]] = {}
-
-        def resolve(name: str, chain: tuple[str, ...]) -> dict[str, Any]:
-            if name in resolved:
-                return resolved[name]
-            raw = dict(raw_models.get(name) or {})
-            parent = raw.pop("extends", None)
-            if parent is not None:
-                if parent not in raw_models:
-                    self.problem(("models", name, "extends"), f"no model {parent!r} in this profile to extend")
-                elif parent in chain:
-                    self.problem(("models", name, "extends"), f"circular extends: {parent!r}")
-                else:
-                    raw = _merge(resolve(parent, chain + (name,)), raw)
-            resolved[name] = raw
-            return raw
-
-        for name in raw_models:
-            resolve(name, ())
-        return {name: resolved[name] for name in raw_models}
 
     def _check_schema(self, schema: Any, path: tuple[Any, ...]) -> None:
         try:
@@ -655,9 +666,7 @@ class _Builder:
         params: dict[str, Param] = {}
         for pname, praw in (raw.get("params") or {}).items():
             praw = praw or {}
-            for ep in praw.get("endpoints", ()):
-                if ep not in raw.get("endpoints", ("generations",)):
-                    self.problem(at + ("params", pname, "endpoints"), f"model {model!r} does not serve endpoint {ep!r}")
+            # a parameter of an endpoint the model does not serve (e.g. after an override) simply does not apply
             if endpoint in praw.get("endpoints", (endpoint,)):
                 params[pname] = self.param(prefix, model, pname, praw, at + ("params", pname), typed=typed)
         conditions = tuple(

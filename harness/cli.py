@@ -2,7 +2,8 @@
 
 ``run`` certifies routers (the embedded reference router when no URL is
 given); ``serve`` runs the reference router alone as a local mock; ``plan``
-shows what a run would send; ``schema`` and ``profiles`` expose the specs.
+shows what a run would send; ``schema``, ``openapi`` and ``profiles`` expose
+the specs.
 
 Exit codes of ``run``: 0 every MUST requirement passed; 1 a MUST requirement
 failed; 2 usage or spec error; 3 the router could not be assessed.
@@ -61,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--endpoint", default="generations")
     schema.add_argument("--model", help="model id (default: the profile's first model)")
     schema.add_argument("--kind", choices=("request", "response", "error"), default="request")
+
+    openapi = sub.add_parser("openapi", help="print an OpenAPI 3.1 document for a profile (for Schemathesis, Prism, ...)")
+    openapi.add_argument("--profile", required=True, metavar="NAME|PATH")
 
     sub.add_parser("profiles", help="list the built-in profiles")
     return parser
@@ -200,6 +204,14 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_openapi(args: argparse.Namespace) -> int:
+    from ._openapi import openapi_document
+    from ._spec import load_profile
+
+    print(json.dumps(openapi_document(load_profile(args.profile)), indent=2))
+    return EXIT_OK
+
+
 def _cmd_profiles(args: argparse.Namespace) -> int:
     from ._spec import load_profile
 
@@ -209,7 +221,8 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"run": _cmd_run, "serve": _cmd_serve, "plan": _cmd_plan, "schema": _cmd_schema, "profiles": _cmd_profiles}
+_COMMANDS = {"run": _cmd_run, "serve": _cmd_serve, "plan": _cmd_plan, "schema": _cmd_schema, "openapi": _cmd_openapi,
+             "profiles": _cmd_profiles}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -95,3 +96,48 @@ def test_plan_sends_nothing_and_counts_cost(tmp_path):
     plan = json.loads(proc.stdout)
     assert plan["totals"]["billable_requests"] == sum(c["billable"] for c in plan["cases"]) > 0
     assert {"requirement", "valid", "billable", "endpoint", "model", "request"} <= set(plan["cases"][0])
+
+
+def test_profiles_lists_the_six_from_any_directory(tmp_path):
+    proc = run_cli("profiles", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    names = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert names == ["easyrouter", "imagerouter", "myrouter", "openai", "opengateway", "worldrouter"]
+
+
+def test_unknown_rule_exits_2_with_file_line_and_key(tmp_path):
+    text = (specs_dir() / "profiles" / "worldrouter.yaml").read_text().replace("          max_edge:\n", "          max_edges:\n")
+    (tmp_path / "x.yaml").write_text(text)
+    line = text.splitlines().index("          max_edges:") + 1
+    proc = run_cli("plan", "--profile", "x.yaml", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"x.yaml:{line}: models.gpt-image-2.params.size.dimensions: unknown rule 'max_edges'" in proc.stderr
+
+
+def test_schema_prints_one_draft_2020_12_schema_and_openapi_one_document(tmp_path):
+    proc = run_cli("schema", "--profile", "opengateway", "--model", "openai/gpt-image-2", "--kind", "request", cwd=tmp_path)
+    schema = json.loads(proc.stdout)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["properties"]["model"] == {"const": "openai/gpt-image-2"}
+    assert schema["allOf"][0]["if"] == {"properties": {}, "required": ["output_compression"]}
+    proc = run_cli("openapi", "--profile", "imagerouter", cwd=tmp_path)
+    document = json.loads(proc.stdout)
+    assert document["openapi"] == "3.1.0" and document["servers"] == [{"url": "/v1/openai"}]
+    assert set(document["paths"]) == {"/images/generations", "/images/edits"}
+    content = document["paths"]["/images/edits"]["post"]["requestBody"]["content"]
+    assert set(content) == {"application/json", "multipart/form-data"}
+
+
+def test_a_users_own_profile_extending_openai(tmp_path):
+    (tmp_path / "acme.yaml").write_text(
+        "spec_version: 1\nname: acme\nextends: openai\nsource: acme-docs.txt\n"
+        "models:\n  dall-e-2: null\n  dall-e-3: null\n  gpt-image-1-mini: null\n  gpt-image-1.5: null\n  gpt-image-1: null\n"
+        "  gpt-image-2:\n    endpoints: [generations]\n    params:\n      size:\n        dimensions:\n"
+        "          max_edge: {value: 2048, source: 'Edges up to 2048px.'}\n"
+        "          max_pixels: {value: 4194304, source: 'At most 2048x2048.'}\n")
+    proc = run_cli("run", "--profile", "acme.yaml", "--report-dir", str(tmp_path / "r"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = read_results(tmp_path / "r", "acme")
+    rows = {r["id"]: r for r in results["requirements"]}
+    assert rows["gen.gpt-image-2.size.max-edge"]["source"] == "acme-docs.txt: 'Edges up to 2048px.'"
+    assert rows["gen.gpt-image-2.size.max-edge"]["status"] == "passed"
