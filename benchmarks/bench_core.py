@@ -45,14 +45,26 @@ def main() -> None:
     for name, fn in rows:
         median, worst = _time_ms(fn, args.repeat)
         print(f"{name:<48} {median:>10.1f} {worst:>10.1f}")
-    plan = build_plan(profile)
-    print(f"plan: {len(plan)} cases, {sum(c.billable for c in plan)} billable, {sum(c.images for c in plan)} images")
+    from harness._resources import builtin_profiles
+
+    print(f"{'profile':<14} {'load ms':>8} {'plan ms':>8} {'cases':>6} {'billable':>9} {'images':>7}")
+    for name in builtin_profiles():
+        load_ms, _ = _time_ms(lambda name=name: load_profile(name), args.repeat)
+        loaded = load_profile(name)
+        plan_ms, _ = _time_ms(lambda loaded=loaded: build_plan(loaded), args.repeat)
+        plan = build_plan(loaded)
+        print(f"{name:<14} {load_ms:>8.1f} {plan_ms:>8.1f} {len(plan):>6} {sum(c.billable for c in plan):>9} "
+              f"{sum(c.images for c in plan):>7}")
 
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--profile", "worldrouter",
                                "--report-dir", out], capture_output=True, text=True)
         print(f"conformance run --profile worldrouter (reference router): {time.perf_counter() - start:.2f} s wall, exit {proc.returncode}")
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--report-dir", out],
+                              capture_output=True, text=True)
+        print(f"conformance run, all six profiles (reference router): {time.perf_counter() - start:.2f} s wall, exit {proc.returncode}")
 
 
 if __name__ == "__main__":
