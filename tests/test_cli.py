@@ -141,3 +141,13 @@ def test_a_users_own_profile_extending_openai(tmp_path):
     rows = {r["id"]: r for r in results["requirements"]}
     assert rows["gen.gpt-image-2.size.max-edge"]["source"] == "acme-docs.txt: 'Edges up to 2048px.'"
     assert rows["gen.gpt-image-2.size.max-edge"]["status"] == "passed"
+
+
+@pytest.mark.parametrize("profile", ["imagerouter", "openai"])
+def test_url_images_multipart_and_edits_are_served_and_checked(tmp_path, profile):
+    """ImageRouter answers with URLs (fetched and decoded); OpenAI edits are multipart/form-data."""
+    proc = run_cli("run", "--profile", profile, "--report-dir", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    rows = {r["id"]: r for r in read_results(tmp_path, profile)["requirements"]}
+    assert rows["gen.image.decodes"]["status"] == rows["edit.image.decodes"]["status"] == "passed"
+    assert rows["edit.accepts-valid"]["cases"] > 0

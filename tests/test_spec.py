@@ -88,3 +88,32 @@ def test_extends_overrides_one_rule(tmp_path, worldrouter):
 def test_unknown_profile_lists_builtins():
     with pytest.raises(ProfileNotFound, match="worldrouter"):
         load_profile("no-such-router")
+
+
+def test_a_condition_on_an_unknown_parameter_names_file_and_line(tmp_path):
+    child = _write(tmp_path, (
+        "spec_version: 1\nname: cond\nextends: worldrouter\n"
+        "models:\n  gpt-image-2:\n    conditions:\n      - id: bg.needs-png\n"
+        "        if: {background: [transparent]}\n        then: {output_format: [png]}\n        source: 'x'\n"
+    ), "cond.yaml")
+    with pytest.raises(SpecError, match=r"cond.yaml:8: models\.gpt-image-2\.conditions\.0\.if\.background: no parameter 'background'"):
+        load_profile(child)
+
+
+def test_model_extends_an_unknown_model_is_an_error(tmp_path):
+    child = _write(tmp_path, (
+        "spec_version: 1\nname: ext\nextends: worldrouter\n"
+        "models:\n  gpt-image-3:\n    extends: gpt-image-9\n"
+    ), "ext.yaml")
+    with pytest.raises(SpecError, match=r"ext.yaml:6: models\.gpt-image-3\.extends: no model 'gpt-image-9'"):
+        load_profile(child)
+
+
+def test_null_deletes_an_inherited_rule(tmp_path, worldrouter):
+    child = _write(tmp_path, (
+        "spec_version: 1\nname: lax\nextends: worldrouter\n"
+        "models:\n  gpt-image-2:\n    params:\n      size:\n        dimensions:\n          multiple_of: null\n"
+    ), "lax.yaml")
+    op = load_profile(child).operation("generations", "gpt-image-2")
+    assert "multiple_of" not in op.params["size"].rules and "max_edge" in op.params["size"].rules
+    assert request_violations(load_profile(child), "generations", {"model": "gpt-image-2", "prompt": "p", "size": "1000x1000"}) == {}
