@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
@@ -92,7 +92,6 @@ def _draw(strategy: st.SearchStrategy[Any], count: int, seed: int) -> list[Any]:
         database=None,
         phases=[Phase.generate],
         deadline=None,
-        suppress_health_check=[HealthCheck.nested_given],
     )
     @given(strategy)
     def collect(value: Any) -> None:

@@ -8,6 +8,8 @@ of each failure. A requirement no case reached is ``skipped``, never passed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +49,15 @@ class RunRecord:
     billable_sent: int = 0
     unreachable: str | None = None
     duration_s: float = 0.0
+    _sequence: Any = field(default_factory=hashlib.sha256, repr=False)
+
+    def note_request(self, request: dict[str, Any]) -> None:
+        """Fold one sent request (method, path, headers without the key, encoding, body) into the run's digest.
+
+        Two runs with the same seed send the same sequence, so they report the
+        same ``requests.sequence_sha256``; compare it to prove a replay is exact.
+        """
+        self._sequence.update(json.dumps(request, sort_keys=True).encode() + b"\n")
 
     def requirement_rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -85,5 +96,6 @@ class RunRecord:
             "not_assessed_reason": self.unreachable,
             "requirements": rows,
             "requests": {"sent": self.sent, "billable": self.billable_sent,
-                         "skipped": sum(1 for c in self.cases if c.skipped)},
+                         "skipped": sum(1 for c in self.cases if c.skipped),
+                         "sequence_sha256": self._sequence.hexdigest()},
         }

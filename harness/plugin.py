@@ -120,6 +120,8 @@ class ConformanceRun:
         if case.kind == "valid":
             client.fetch_image_urls(exchange)
         self.record.sent += 1
+        self.record.note_request({"method": "POST", "path": endpoint.path, "auth": case.auth, "headers": case.headers,
+                                  "encoding": case.encoding, "body": case.body})
         self.record.billable_sent += case.billable
         record.transport_error = exchange.status is None
         verdict = check_case(self.profile, case, exchange)
@@ -130,7 +132,8 @@ class ConformanceRun:
         must = list(failures(verdict, self.levels, "MUST"))
         if must:
             lines = "\n".join(f"MUST {r.requirement}: {r.message}" for r in must)
-            pytest.fail(f"{lines}\nreproduce: {record.evidence['curl']}", pytrace=False)
+            pytest.fail(f"{lines}\nreproduce: {record.evidence['curl']}\n"
+                        f"replay the case: --router-seed {self.seed} -k {case.id!r}", pytrace=False)
         return verdict
 
     def finish(self, exitstatus: int) -> int:

@@ -92,7 +92,6 @@ def test_every_fault_is_caught_by_its_requirement(tmp_path, fault):
 def test_plan_sends_nothing_and_counts_cost(tmp_path):
     proc = run_cli("plan", "--profile", "worldrouter", "--format", "json", cwd=tmp_path)
     assert proc.returncode == 0
-    import json
     plan = json.loads(proc.stdout)
     assert plan["totals"]["billable_requests"] == sum(c["billable"] for c in plan["cases"]) > 0
     assert {"requirement", "valid", "billable", "endpoint", "model", "request"} <= set(plan["cases"][0])

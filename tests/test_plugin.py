@@ -38,3 +38,13 @@ def test_max_generations_skips_billable_cases(pytester):
 def test_plugin_is_inert_for_ordinary_tests(pytester):
     pytester.makepyfile("def test_plain():\n    assert 1 + 1 == 2\n")
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_same_seed_sends_the_same_request_sequence(pytester):
+    pytester.makepyfile(test_generations=SUITE)
+    digests = []
+    for run, seed in enumerate(("5", "5", "6")):
+        pytester.runpytest("--router-profile", "worldrouter", "--router-seed", seed, "--router-results", f"r{run}.json",
+                           "-p", "no:randomly")
+        digests.append(json.loads((pytester.path / f"r{run}.json").read_text())["requests"]["sequence_sha256"])
+    assert digests[0] == digests[1] != digests[2]
