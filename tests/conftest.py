@@ -10,8 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from harness import load_profile
+
+# CI runs the property tests derandomized: the same examples on every run, so a
+# red build is reproducible; locally they explore new examples each time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
