@@ -106,7 +106,7 @@ def _check_images(op: Operation, case: Case, body: dict[str, Any], exchange: Exc
         verdict.add(behaviour_id("data.count", prefix), len(data) == n, f"asked n={n}, got {len(data)} images")
     fmt = _expected(op, case, "output_format")
     size = parse_size(case.body.get("size"))
-    fields = op.image_field(case.body)
+    fields = op.image_fields_for(case.body)
     for index, item in enumerate(data):
         image, problem = _image_of(item, fields, exchange)
         verdict.add(behaviour_id("image.decodes", prefix), image is not None, f"data[{index}]: {problem}")

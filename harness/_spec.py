@@ -229,7 +229,7 @@ class Operation:
         values = {n: p.default for n, p in self.params.items() if p.default is not None and n not in body}
         return {**values, **body}
 
-    def image_field(self, body: dict[str, Any]) -> tuple[str, ...]:
+    def image_fields_for(self, body: dict[str, Any]) -> tuple[str, ...]:
         """The ``data[]`` fields an image may come in for ``body`` (``response_format`` applied)."""
         chosen = self.effective(body).get("response_format")
         if chosen in self.response.by_response_format:

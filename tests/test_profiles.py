@@ -146,8 +146,8 @@ def test_imagerouter_json_and_form_data_examples():
 def test_imagerouter_defaults_and_limits():
     profile = PROFILES["imagerouter"]
     op = profile.operation("generations", "test/test")
-    assert op.image_field({"model": "test/test"}) == ("url",)
-    assert op.image_field({"model": "test/test", "response_format": "b64_ephemeral"}) == ("b64_json",)
+    assert op.image_fields_for({"model": "test/test"}) == ("url",)
+    assert op.image_fields_for({"model": "test/test", "response_format": "b64_ephemeral"}) == ("b64_json",)
     assert op.effective({})["output_format"] == "webp" and op.response.created_unit == "milliseconds"
     assert not op.billable
     too_many = {"model": "test/test", "image": ["data:image/png;base64,AA=="] * 17}

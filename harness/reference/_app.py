@@ -179,7 +179,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
         fmt = effective.get("output_format") or "png"
         encode_as = "png" if fault is not None and fault.name == "always-png" else fmt
         transparent = effective.get("background") == "transparent"
-        field = op.image_field(body)[0]
+        field = op.image_fields_for(body)[0]
         data = []
         for index in range(n):
             raw = b"this is not an image" if fault is not None and fault.name == "not-an-image" else \
