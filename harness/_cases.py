@@ -21,7 +21,10 @@ from hypothesis import strategies as st
 
 from ._requirements import behaviour_id
 from ._spec import Operation, Param, Profile, Rule
-from ._strategies import _geometry, cheapest_body, invalid_body, size_segments, valid_body
+from ._strategies import _geometry, keep_conditions, cheapest_body, invalid_body, size_segments, valid_body
+
+#: What every rejection of an invalid request is also checked for.
+_REJECTION = ("error.shape", "error.status", "error.no-image", "error.param")
 
 __all__ = ["Case", "build_plan"]
 
@@ -34,7 +37,8 @@ class Case:
     error) or ``auth`` (expect 401/403). ``requirements[0]`` is the one the
     case exists for. ``auth`` is ``valid``, ``missing`` or ``wrong`` (which key
     the client sends). ``headers`` are extra request headers (``None``: do not
-    send that header at all). ``billable`` is true when a conformant router
+    send that header at all). ``params`` are the request fields an invalid case
+    gets wrong (what ``error.param`` should name). ``billable`` is true when a conformant router
     charges for it; ``images`` is how many images that would be.
     """
 
@@ -50,6 +54,7 @@ class Case:
     note: str = ""
     headers: dict[str, str | None] = field(default_factory=dict)
     encoding: str = "json"
+    params: tuple[str, ...] = ()
 
     @property
     def images(self) -> int:
@@ -168,7 +173,8 @@ class _PlanBuilder:
 
     def add(self, *, requirement: str, label: str, kind: str, op: Operation, body: dict[str, Any],
             origin: str, also: tuple[str, ...] = (), auth: str = "valid", note: str = "",
-            headers: dict[str, str | None] | None = None, encoding: str | None = None) -> None:
+            headers: dict[str, str | None] | None = None, encoding: str | None = None,
+            params: tuple[str, ...] = ()) -> None:
         case_id = f"{requirement}[{label}]"
         serial = 2
         while case_id in self.ids:
@@ -179,7 +185,7 @@ class _PlanBuilder:
             id=case_id, kind=kind, endpoint=op.endpoint, model=op.model, body=body,
             requirements=(requirement, *also), billable=kind == "valid" and op.billable,
             origin=origin, auth=auth, note=note, headers=dict(headers or {}),
-            encoding=encoding or self.encoding(op),
+            encoding=encoding or self.encoding(op), params=params,
         ))
 
     def encoding(self, op: Operation) -> str:
@@ -211,6 +217,11 @@ class _PlanBuilder:
         if n is not None and n.rule_value("maximum", 2) >= 2:
             self.add(requirement=behaviour_id("data.count", prefix), label=f"{op.model} n=2", kind="valid",
                      op=op, body={**base, "n": 2}, origin="example", also=(accepts,))
+        background = op.params.get("background")
+        if background is not None and "transparent" in background.choices:
+            body = keep_conditions(op, {**base, "background": "transparent"})
+            self.add(requirement=behaviour_id("image.transparent", prefix), label=f"{op.model} background=transparent",
+                     kind="valid", op=op, body=body, origin="example", also=(accepts,))
         size = op.params.get("size")
         if size is not None and size.dimension_rules:
             on_limit, _ = _size_boundaries(size)
@@ -237,13 +248,13 @@ class _PlanBuilder:
             self.condition_cases(op, rule)
         self.add(requirement=behaviour_id("model.known", op.prefix), label="no-such-image-model", kind="invalid",
                  op=op, body={**cheapest_body(op), "model": "no-such-image-model"},
-                 origin="example", also=(behaviour_id("error.shape"), behaviour_id("error.status")))
+                 origin="example", also=_REJECTION, params=("model",))
 
     def rule_cases(self, op: Operation, param: Param, rule: Rule, beyond: str | None) -> None:
         if rule.kind == "type" and self.encoding(op) == "multipart":
             return  # form fields are text: a wrong JSON type cannot be written in multipart/form-data
         rid = rule.requirement.id
-        also = (behaviour_id("error.shape"), behaviour_id("error.status"))
+        also = _REJECTION
         base = cheapest_body(op)
         bodies: list[tuple[str, dict[str, Any]]] = []
         if rule.kind == "required":
@@ -260,17 +271,19 @@ class _PlanBuilder:
             bodies += [("drawn", b) for b in _draw(invalid_body(op, rule), self.examples, self.seed) if b not in seen]
         for origin, body in bodies:
             label = _label(body.get(param.name), param) if param.name in body else f"without {param.name}"
-            self.add(requirement=rid, label=label, kind="invalid", op=op, body=body, origin=origin, also=also)
+            self.add(requirement=rid, label=label, kind="invalid", op=op, body=body, origin=origin, also=also,
+                     params=(param.name,))
 
     def condition_cases(self, op: Operation, rule: Rule) -> None:
-        also = (behaviour_id("error.shape"), behaviour_id("error.status"))
+        also = _REJECTION
+        involved = (*rule.value.then, *rule.value.when)
         for body in _draw(invalid_body(op, rule), self.examples, self.seed):
             shown = ", ".join(f"{k}={_label(body[k], op.params[k])}" for k in (*rule.value.when, *rule.value.then) if k in body)
             self.add(requirement=rule.requirement.id, label=shown, kind="invalid", op=op, body=body,
-                     origin="drawn", also=also)
+                     origin="drawn", also=also, params=involved)
 
     def header_cases(self, op: Operation) -> None:
-        also = (behaviour_id("error.shape"),)
+        also = ("error.shape", "error.no-image")
         for rule in self.profile.header_rules():
             if rule.kind == "required":
                 headers: dict[str, str | None] = {rule.param: None}
@@ -284,7 +297,8 @@ class _PlanBuilder:
     def auth(self, op: Operation) -> None:
         for auth, rid in (("missing", "auth.required"), ("wrong", "auth.wrong-key")):
             self.add(requirement=rid, label=f"{auth} key", kind="auth", op=op,
-                     body=cheapest_body(op), origin="example", auth=auth, also=("error.shape",))
+                     body=cheapest_body(op), origin="example", auth=auth,
+                     also=("auth.status-401", "auth.no-key-echo", "error.shape"))
 
     def build(self) -> list[Case]:
         ops = self.profile.operations()

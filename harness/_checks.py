@@ -90,8 +90,48 @@ def _check_valid(profile: Profile, op: Operation, case: Case, exchange: Exchange
         verdict.add(schema_rid, False, f"{where}: {error.message[:300]}")
         return
     verdict.add(schema_rid, True)
+    _check_created(op, body, exchange, verdict)
+    _check_usage(op, body, verdict)
     _check_images(op, case, body, exchange, verdict)
     _check_echo(op, case, body, verdict)
+
+
+#: How far ``created`` may be from the client's clock, in seconds (clock skew, queueing).
+CREATED_TOLERANCE_S = 3600
+
+
+def _check_created(op: Operation, body: dict[str, Any], exchange: Exchange, verdict: Verdict) -> None:
+    created = body.get("created")
+    if not isinstance(created, (int, float)) or isinstance(created, bool):
+        return  # the response schema judges presence and type
+    unit = op.response.created_unit
+    seconds = created / 1000 if unit == "milliseconds" else created
+    off = seconds - exchange.sent_at
+    verdict.add(behaviour_id("response.created", op.prefix), abs(off) <= CREATED_TOLERANCE_S,
+                f"created={created} read in {unit} is {off:+,.0f} s from the client clock"
+                f" (documented unit: {unit}; allowed ±{CREATED_TOLERANCE_S} s)")
+
+
+def _check_usage(op: Operation, body: dict[str, Any], verdict: Verdict) -> None:
+    usage = body.get("usage")
+    if not isinstance(usage, dict) or "usage" not in op.response.schema.get("properties", {}):
+        return
+    rid = behaviour_id("usage.consistent", op.prefix)
+    numbers = {k: v for k, v in usage.items() if isinstance(v, int) and not isinstance(v, bool)}
+    if {"total_tokens", "input_tokens", "output_tokens"} <= set(numbers):
+        total = numbers["input_tokens"] + numbers["output_tokens"]
+        verdict.add(rid, numbers["total_tokens"] == total,
+                    f"total_tokens={numbers['total_tokens']}, input_tokens + output_tokens = {total}")
+    for side in ("input", "output"):
+        details = usage.get(f"{side}_tokens_details")
+        tokens = numbers.get(f"{side}_tokens")
+        if not isinstance(details, dict) or tokens is None:
+            continue
+        parts = [v for v in details.values() if isinstance(v, int) and not isinstance(v, bool)]
+        # all parts present: they sum to the total; some missing: they cannot exceed it
+        complete = {"image_tokens", "text_tokens"} <= set(details)
+        ok = sum(parts) == tokens if complete else sum(parts) <= tokens
+        verdict.add(rid, ok, f"{side}_tokens_details sum to {sum(parts)}, {side}_tokens={tokens}")
 
 
 def _expected(op: Operation, case: Case, name: str) -> Any:
@@ -119,6 +159,10 @@ def _check_images(op: Operation, case: Case, body: dict[str, Any], exchange: Exc
         if size is not None:
             verdict.add(behaviour_id("image.dimensions", prefix), image.size == size,
                         f"data[{index}]: asked {size[0]}x{size[1]}, got {image.size[0]}x{image.size[1]}")
+        if _expected(op, case, "background") == "transparent":
+            alpha = image.convert("RGBA").getextrema()[3]
+            verdict.add(behaviour_id("image.transparent", prefix), alpha[0] < 255,
+                        f"data[{index}]: asked background=transparent, got a {image.mode} image with no transparent pixel")
 
 
 def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange) -> tuple[Image.Image | None, str]:
@@ -168,7 +212,7 @@ def _check_echo(op: Operation, case: Case, body: dict[str, Any], verdict: Verdic
 # ------------------------------------------------------------------ rejected requests
 
 
-def _check_error_body(profile: Profile, exchange: Exchange, verdict: Verdict) -> None:
+def _check_error_body(profile: Profile, case: Case, exchange: Exchange, verdict: Verdict) -> None:
     body, problem = _json_body(exchange)
     if problem:
         verdict.add("error.shape", False, problem)
@@ -176,6 +220,14 @@ def _check_error_body(profile: Profile, exchange: Exchange, verdict: Verdict) ->
     error = best_match(compiled_validator(profile, "error").iter_errors(body))
     where = "/".join(str(p) for p in error.absolute_path) if error is not None else ""
     verdict.add("error.shape", error is None, f"{where or '(body)'}: {error.message[:300]}" if error else "")
+    if "error.no-image" in case.requirements:
+        data = body.get("data") if isinstance(body, dict) else None
+        images = [i for i in data if isinstance(i, dict) and (i.get("b64_json") or i.get("url"))] if isinstance(data, list) else []
+        verdict.add("error.no-image", not images, f"the error body carries {len(images)} image(s) in data[]")
+    named = body.get("error", {}).get("param") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    if "error.param" in case.requirements and case.params and error is None:
+        verdict.add("error.param", named in case.params,
+                    f"error.param is {named!r}; the request got {' / '.join(case.params)} wrong")
 
 
 def _check_invalid(profile: Profile, op: Operation, case: Case, exchange: Exchange, verdict: Verdict) -> None:
@@ -196,7 +248,7 @@ def _check_invalid(profile: Profile, op: Operation, case: Case, exchange: Exchan
         return
     if "error.status" in case.requirements:
         verdict.add("error.status", status == profile.errors.status, f"HTTP {status}, documented {profile.errors.status}")
-    _check_error_body(profile, exchange, verdict)
+    _check_error_body(profile, case, exchange, verdict)
 
 
 def _check_auth(profile: Profile, op: Operation, case: Case, exchange: Exchange, verdict: Verdict) -> None:
@@ -206,7 +258,12 @@ def _check_auth(profile: Profile, op: Operation, case: Case, exchange: Exchange,
         return
     verdict.add(rid, exchange.status in (401, 403), f"answered HTTP {exchange.status} to a request with a {case.auth} key")
     if exchange.status in (401, 403):
-        _check_error_body(profile, exchange, verdict)
+        verdict.add("auth.status-401", exchange.status == 401, f"answered HTTP {exchange.status}")
+        sent = (exchange.request_headers.get("Authorization") or "").removeprefix("Bearer ")
+        if sent:
+            verdict.add("auth.no-key-echo", sent.encode() not in exchange.content,
+                        "the error body repeats the API key it was sent")
+        _check_error_body(profile, case, exchange, verdict)
 
 
 _BY_KIND: dict[str, Callable[[Profile, Operation, Case, Exchange, Verdict], None]] = {

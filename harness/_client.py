@@ -36,7 +36,8 @@ class Limits:
 class Exchange:
     """One request and what came back; ``error`` is set when no full answer arrived.
 
-    ``request_headers`` are already redacted. ``elapsed_s`` is wall time in seconds.
+    ``request_headers`` are already redacted. ``elapsed_s`` is wall time in seconds;
+    ``sent_at`` is the client clock (Unix seconds) when the request left.
     ``form`` lists the multipart parts sent (files as ``@<filename>``), if any;
     ``downloads`` holds the fetched ``data[].url`` images by URL.
     """
@@ -49,6 +50,7 @@ class Exchange:
     headers: dict[str, str] = field(default_factory=dict)
     content: bytes = b""
     elapsed_s: float = 0.0
+    sent_at: float = 0.0
     error: str | None = None
     downloads: dict[str, Exchange] = field(default_factory=dict)
     form: list[tuple[str, str]] | None = None
@@ -165,6 +167,7 @@ class RouterClient:
 
     def _send(self, request: httpx.Request, exchange: Exchange) -> None:
         started = time.monotonic()
+        exchange.sent_at = time.time()
         try:
             with self._http.stream(request.method, request.url, headers=request.headers, content=request.content) as response:
                 exchange.status = response.status_code

@@ -25,9 +25,16 @@ _BEHAVIOUR = {
     "image.format": ("MUST", "every image is in the requested `output_format` (or the documented default)"),
     "image.dimensions": ("MUST", "every image has the requested `size` in pixels"),
     "response.echo": ("SHOULD", "the response echoes the request's output fields"),
+    "response.created": ("MUST", "`created` is the generation time in the documented unit (within an hour of the client clock)"),
+    "usage.consistent": ("SHOULD", "`usage` adds up: total = input + output tokens, and each details block sums to its total"),
+    "image.transparent": ("MUST", "with `background: transparent`, every image has transparent pixels"),
     "model.known": ("SHOULD", "an unknown model is rejected with a 4xx"),
     "error.shape": ("MUST", "an error body has the documented error shape"),
     "error.status": ("SHOULD", "an invalid request is answered with the documented error status"),
+    "error.no-image": ("MUST", "an error answer carries no generated image"),
+    "error.param": ("SHOULD", "`error.param` names the offending request field"),
+    "auth.status-401": ("SHOULD", "a missing or wrong API key is answered 401 (403 is tolerated)"),
+    "auth.no-key-echo": ("SHOULD", "an auth error never repeats the key it was sent (security)"),
     "auth.required": ("MUST", "a request without an API key is rejected with 401 or 403"),
     "auth.wrong-key": ("MUST", "a request with a wrong API key is rejected with 401 or 403"),
 }
@@ -66,9 +73,18 @@ def catalogue(profile: Profile) -> dict[str, Requirement]:
         add("image.format", prefix, params["output_format"].source if "output_format" in params else None)
         add("image.dimensions", prefix, params["size"].source if "size" in params else None)
         add("response.echo", prefix, response.echo_source, level=response.echo_level)
+        add("response.created", prefix, response.source)
+        add("usage.consistent", prefix, response.source if "usage" in response.schema.get("properties", {}) else None)
+        background = params.get("background")
+        if background is not None and "transparent" in background.choices:
+            add("image.transparent", prefix, background.source)
         add("model.known", prefix, op.source or endpoint.source)
     add("error.shape", "", profile.errors.source, level=profile.errors.level)
     add("error.status", "", profile.errors.source)
+    add("error.no-image", "", profile.errors.source)
+    add("error.param", "", profile.errors.source)
+    add("auth.status-401", "", profile.auth_source)
+    add("auth.no-key-echo", "", profile.auth_source)
     add("auth.required", "", profile.auth_source)
     add("auth.wrong-key", "", profile.auth_source)
     for rule in profile.header_rules():

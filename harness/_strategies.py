@@ -27,6 +27,7 @@ __all__ = [
     "cheapest_body",
     "cheapest_size",
     "input_image_data_uri",
+    "keep_conditions",
     "invalid_body",
     "invalid_value",
     "size_segments",
@@ -213,7 +214,7 @@ def valid_value(param: Param) -> st.SearchStrategy[Any]:
     return st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
 
 
-def _keep_conditions(op: Operation, body: dict[str, Any]) -> dict[str, Any]:
+def keep_conditions(op: Operation, body: dict[str, Any]) -> dict[str, Any]:
     """``body`` changed as little as needed so that it keeps every condition of ``op``.
 
     A triggered condition is kept by moving each ``then`` parameter into its
@@ -262,7 +263,7 @@ def cheapest_body(op: Operation) -> dict[str, Any]:
             body[name] = cheapest_size(param)
         elif param.required:
             body[name] = _present_value(param)
-    return _keep_conditions(op, body)
+    return keep_conditions(op, body)
 
 
 def valid_body(op: Operation) -> st.SearchStrategy[dict[str, Any]]:
@@ -279,7 +280,7 @@ def valid_body(op: Operation) -> st.SearchStrategy[dict[str, Any]]:
             continue
         strategy = st.integers(1, min(2, param.rule_value("maximum", 2))) if name == "n" else valid_value(param)
         (required if param.required else optional)[name] = strategy
-    return st.fixed_dictionaries(required, optional=optional).map(lambda body: _keep_conditions(op, body))
+    return st.fixed_dictionaries(required, optional=optional).map(lambda body: keep_conditions(op, body))
 
 
 # ------------------------------------------------------------------ invalid values, one per rule kind
@@ -401,4 +402,4 @@ def invalid_body(op: Operation, rule: Rule) -> st.SearchStrategy[dict[str, Any]]
     if rule.kind == "required":
         return st.just({k: v for k, v in base.items() if k != rule.param})
     param = op.params[rule.param]
-    return invalid_value(param, rule).map(lambda value: _keep_conditions(op, {**base, rule.param: value}) | {rule.param: value})
+    return invalid_value(param, rule).map(lambda value: keep_conditions(op, {**base, rule.param: value}) | {rule.param: value})

@@ -81,8 +81,9 @@ def test_api_key_never_appears_in_any_artifact(tmp_path):
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_every_fault_is_caught_by_its_requirement(tmp_path, fault):
-    proc = run_cli("run", "--profile", "worldrouter", "--fault", fault, "--report-dir", str(tmp_path), cwd=tmp_path)
-    results = read_results(tmp_path, "worldrouter")
+    profile = FAULTS[fault].profile
+    proc = run_cli("run", "--profile", profile, "--fault", fault, "--report-dir", str(tmp_path), cwd=tmp_path)
+    results = read_results(tmp_path, profile)
     caught = failed_ids(results)
     assert any(rid.endswith(FAULTS[fault].breaks) for rid in caught), (fault, caught)
     must = {r["id"] for r in results["requirements"] if r["status"] == "failed" and r["level"] == "MUST"}
@@ -142,11 +143,19 @@ def test_a_users_own_profile_extending_openai(tmp_path):
     assert rows["gen.gpt-image-2.size.max-edge"]["status"] == "passed"
 
 
-@pytest.mark.parametrize("profile", ["imagerouter", "openai"])
-def test_url_images_multipart_and_edits_are_served_and_checked(tmp_path, profile):
-    """ImageRouter answers with URLs (fetched and decoded); OpenAI edits are multipart/form-data."""
-    proc = run_cli("run", "--profile", profile, "--report-dir", str(tmp_path), cwd=tmp_path)
+def test_every_profile_passes_against_its_faithful_reference_router(tmp_path):
+    """Every check passes against a router that keeps its rules (the faults show each one failing).
+
+    ImageRouter answers with URLs (fetched and decoded); OpenAI's edits are multipart/form-data.
+    """
+    proc = run_cli("run", "--report-dir", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
-    rows = {r["id"]: r for r in read_results(tmp_path, profile)["requirements"]}
-    assert rows["gen.image.decodes"]["status"] == rows["edit.image.decodes"]["status"] == "passed"
-    assert rows["edit.accepts-valid"]["cases"] > 0
+    for profile in ("easyrouter", "imagerouter", "myrouter", "openai", "opengateway", "worldrouter"):
+        results = read_results(tmp_path, profile)
+        assert results["verdict"] == "conformant" and not failed_ids(results), profile
+    for profile in ("imagerouter", "openai"):
+        rows = {r["id"]: r for r in read_results(tmp_path, profile)["requirements"]}
+        assert rows["gen.image.decodes"]["status"] == rows["edit.image.decodes"]["status"] == "passed"
+        assert rows["edit.accepts-valid"]["cases"] > 0
+    rows = {r["id"]: r for r in read_results(tmp_path, "opengateway")["requirements"]}
+    assert rows["gen.image.transparent"]["status"] == "passed"

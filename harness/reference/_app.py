@@ -36,9 +36,14 @@ _COLORS = [(220, 40, 40), (40, 120, 220), (40, 170, 80), (230, 180, 30)]
 
 
 def _error(status: int, message: str, *, type_: str, param: str | None, code: str | None, fault: Fault | None) -> JSONResponse:
-    if fault is not None and fault.name == "error-without-error-object":
+    name = fault.name if fault is not None else ""
+    if name == "error-without-error-object":
         return JSONResponse({"message": message}, status_code=status)
-    return JSONResponse({"error": {"message": message, "type": type_, "param": param, "code": code}}, status_code=status)
+    body: dict[str, Any] = {"error": {"message": message, "type": type_, "param": None if name == "error-param-null" else param,
+                                      "code": code}}
+    if name == "error-with-image" and status != 401:
+        body["data"] = [{"b64_json": base64.b64encode(render_image(64, 64, "png")).decode()}]
+    return JSONResponse(body, status_code=status)
 
 
 def render_image(width: int, height: int, fmt: str, *, index: int = 0, transparent: bool = False) -> bytes:
@@ -96,8 +101,11 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
     """
     stored: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
 
+    def broken(name: str) -> bool:
+        return fault is not None and fault.name == name
+
     def authorized(request: Request) -> bool:
-        if api_key is None or (fault is not None and fault.name == "no-auth"):
+        if api_key is None or (broken("no-auth")):
             return True
         return request.headers.get("authorization") == f"Bearer {api_key}"
 
@@ -113,7 +121,9 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
     def make_handler(endpoint: str):
         async def handle(request: Request) -> Response:
             if not authorized(request):
-                return _error(401, "Incorrect API key provided.", type_="invalid_request_error", param=None,
+                sent = request.headers.get("authorization", "")
+                message = f"Incorrect API key provided: {sent}." if broken("reflects-key") else "Incorrect API key provided."
+                return _error(403 if broken("auth-403") else 401, message, type_="invalid_request_error", param=None,
                               code="invalid_api_key", fault=fault)
             bad_headers = header_violations(profile, request.headers)
             if bad_headers:
@@ -137,7 +147,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
             found = violations(endpoint, body)
             if found:
                 rid, param = next(iter(found.items()))
-                status = 500 if fault is not None and fault.name == "500-on-invalid" else profile.errors.status
+                status = 500 if broken("500-on-invalid") else profile.errors.status
                 return _error(status, f"Invalid value for '{param}': breaks {rid}.", type_="invalid_request_error",
                               param=param, code=rid, fault=fault)
             if latency_s:
@@ -145,7 +155,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
             op = profile.operation(endpoint, body["model"])
             base_url = str(request.base_url).rstrip("/") + profile.base_path
             payload = await asyncio.to_thread(_generate, op, body, base_url)
-            media = "text/plain" if fault is not None and fault.name == "text-plain" else "application/json"
+            media = "text/plain" if broken("text-plain") else "application/json"
             return Response(json.dumps(payload), media_type=media)
 
         return handle
@@ -171,26 +181,27 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
     def _generate(op: Operation, body: dict[str, Any], base_url: str) -> dict[str, Any]:
         effective = op.effective(body)
         n = effective.get("n", 1) if isinstance(effective.get("n"), int) else 1
-        if fault is not None and fault.name == "ignores-n":
+        if broken("ignores-n"):
             n = 1
         size = parse_size(body.get("size")) or _default_size(op, effective)
-        if fault is not None and fault.name == "fixed-1024":
+        if broken("fixed-1024"):
             size = (1024, 1024)
         fmt = effective.get("output_format") or "png"
-        encode_as = "png" if fault is not None and fault.name == "always-png" else fmt
-        transparent = effective.get("background") == "transparent"
+        encode_as = "png" if broken("always-png") else fmt
+        transparent = effective.get("background") == "transparent" and not broken("opaque-when-transparent")
         field = op.image_fields_for(body)[0]
         data = []
         for index in range(n):
-            raw = b"this is not an image" if fault is not None and fault.name == "not-an-image" else \
+            raw = b"this is not an image" if broken("not-an-image") else \
                 render_image(*size, encode_as, index=index, transparent=transparent)
             value = _store(raw, encode_as, base_url) if field == "url" else base64.b64encode(raw).decode()
             data.append({field: value})
         now = time.time()
-        created = int(now * 1000) if op.response.created_unit == "milliseconds" else int(now)
+        in_ms = op.response.created_unit == "milliseconds" or broken("created-in-milliseconds")
+        created = int(now * 1000) if in_ms else int(now)
         payload: dict[str, Any] = {"created": created, "data": data}
         shown_size = f"{size[0]}x{size[1]}"
-        if fault is not None and fault.name == "echo-wrong-size":
+        if broken("echo-wrong-size"):
             shown_size = f"{size[0] + 16}x{size[1]}"
         quality = effective.get("quality", "auto")
         background = effective.get("background")
@@ -200,8 +211,14 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
         documented = set(op.response.echo_fields) | set(op.response.schema.get("properties", {}))
         payload.update({k: v for k, v in echoes.items() if k in documented})
         payload["usage"] = _usage(body, n)
+        if broken("usage-total-off"):
+            payload["usage"]["total_tokens"] += 1
         payload.update(_extras(op, started=now))
-        if fault is not None and fault.name == "missing-created":
+        if broken("negative-cost") and "cost" in payload:
+            payload["cost"] = -0.004
+        if broken("attempt-without-region") and "extra" in payload:
+            del payload["extra"]["routing"]["attempts"][0]["region"]
+        if broken("missing-created"):
             del payload["created"]
         return payload
 

@@ -14,12 +14,13 @@ __all__ = ["FAULTS", "Fault", "get_fault"]
 
 @dataclass(frozen=True)
 class Fault:
-    """A named defect: what it does, and the requirement (id suffix) a run must fail."""
+    """A named defect: what it does, the requirement (id suffix) a run must fail, and the profile that shows it."""
 
     name: str
     description: str
     breaks: str
     skip_rule: str | None = None
+    profile: str = "worldrouter"
 
 
 FAULTS: dict[str, Fault] = {f.name: f for f in (
@@ -37,6 +38,17 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("text-plain", "labels JSON answers Content-Type: text/plain", "content-type"),
     Fault("echo-wrong-size", "echoes a size different from the one asked", "response.echo"),
     Fault("missing-created", "omits the required created field", "response.schema"),
+    Fault("created-in-milliseconds", "reports created in milliseconds where the profile documents seconds", "response.created"),
+    Fault("usage-total-off", "reports total_tokens one more than input_tokens + output_tokens", "usage.consistent"),
+    Fault("opaque-when-transparent", "draws an opaque image when background: transparent was asked", "image.transparent",
+          profile="opengateway"),
+    Fault("error-with-image", "puts a generated image in the body of a 4xx error", "error.no-image"),
+    Fault("error-param-null", "leaves error.param null instead of naming the offending field", "error.param"),
+    Fault("reflects-key", "repeats the rejected API key in the 401 error message", "auth.no-key-echo"),
+    Fault("auth-403", "answers a missing or wrong key with 403 instead of 401", "auth.status-401"),
+    Fault("negative-cost", "reports a negative cost", "response.schema", profile="imagerouter"),
+    Fault("attempt-without-region", "omits region from extra.routing.attempts items", "response.schema",
+          profile="opengateway"),
 )}
 
 
