@@ -181,10 +181,11 @@ class _PlanBuilder:
             case_id = f"{requirement}[{label}#{serial}]"
             serial += 1
         self.ids.add(case_id)
+        headers = {**self.required_headers(), **(headers or {})}
         self.cases.append(Case(
             id=case_id, kind=kind, endpoint=op.endpoint, model=op.model, body=body,
             requirements=(requirement, *also), billable=kind == "valid" and op.billable,
-            origin=origin, auth=auth, note=note, headers=dict(headers or {}),
+            origin=origin, auth=auth, note=note, headers=headers,
             encoding=encoding or self.encoding(op), params=params,
         ))
 
@@ -192,6 +193,10 @@ class _PlanBuilder:
         """JSON where the endpoint takes it (every tool speaks it), else its first documented encoding."""
         encodings = self.profile.endpoints[op.endpoint].encodings
         return "json" if "json" in encodings else encodings[0]
+
+    def required_headers(self) -> dict[str, str | None]:
+        """The documented required headers with their example values (sent by every case)."""
+        return {h.name: h.example for h in self.profile.headers.values() if h.required and h.example}
 
     def optional_headers(self) -> dict[str, str | None]:
         """The documented optional headers with their example values (sent by drawn valid cases)."""
@@ -251,9 +256,13 @@ class _PlanBuilder:
                  origin="example", also=_REJECTION, params=("model",))
 
     def rule_cases(self, op: Operation, param: Param, rule: Rule, beyond: str | None) -> None:
-        if rule.kind == "type" and self.encoding(op) == "multipart":
-            return  # form fields are text: a wrong JSON type cannot be written in multipart/form-data
         rid = rule.requirement.id
+        if rule.kind == "type" and self.encoding(op) == "multipart":
+            # form fields are text: the wrong type is text that does not parse as the documented one
+            self.add(requirement=rid, label=f"{param.name}=not-a-{param.type}", kind="invalid", op=op,
+                     body={**cheapest_body(op), param.name: f"not-a-{param.type}"}, origin="example",
+                     also=_REJECTION, params=(param.name,))
+            return
         also = _REJECTION
         base = cheapest_body(op)
         bodies: list[tuple[str, dict[str, Any]]] = []

@@ -196,7 +196,8 @@ def _open(raw: bytes) -> tuple[Image.Image | None, str]:
     try:
         image = Image.open(io.BytesIO(raw))
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    # Pillow signals a corrupt file with SyntaxError or EOFError as well as OSError
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         return None, f"{len(raw):,} bytes that Pillow cannot decode ({exc.__class__.__name__})"
     return image, ""
 

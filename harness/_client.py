@@ -25,10 +25,15 @@ KEY_PLACEHOLDER = "$ROUTER_API_KEY"
 
 @dataclass(frozen=True)
 class Limits:
-    """Timeouts in seconds and the largest response body read, in bytes."""
+    """Timeouts in seconds and the largest response body read, in bytes.
+
+    ``read_s`` bounds each wait for data; ``total_s`` bounds a whole answer
+    that keeps trickling in.
+    """
 
     connect_s: float = 5.0
     read_s: float = 180.0
+    total_s: float = 300.0
     max_body_bytes: int = 64 * 1024 * 1024
 
 
@@ -38,7 +43,7 @@ class Exchange:
 
     ``request_headers`` are already redacted. ``elapsed_s`` is wall time in seconds;
     ``sent_at`` is the client clock (Unix seconds) when the request left.
-    ``form`` lists the multipart parts sent (files as ``@<filename>``), if any;
+    ``form`` lists the multipart parts sent as ``(name, text or filename, is_file)``;
     ``downloads`` holds the fetched ``data[].url`` images by URL.
     """
 
@@ -53,15 +58,18 @@ class Exchange:
     sent_at: float = 0.0
     error: str | None = None
     downloads: dict[str, Exchange] = field(default_factory=dict)
-    form: list[tuple[str, str]] | None = None
+    form: list[tuple[str, str, bool]] | None = None
 
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "")
 
     def json(self) -> Any:
-        """The body parsed as JSON; raises ``ValueError`` when it is not JSON."""
-        return json.loads(self.content)
+        """The body parsed as JSON; raises ``ValueError`` when it is not JSON (or nests absurdly deep)."""
+        try:
+            return json.loads(self.content)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply to parse") from None
 
 
 class RouterClient:
@@ -84,6 +92,11 @@ class RouterClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def _redact_bytes(self, content: bytes) -> bytes:
+        if self._api_key and self._api_key.encode() in content:
+            return content.replace(self._api_key.encode(), KEY_PLACEHOLDER.encode())
+        return content
 
     def redact(self, text: str) -> str:
         """``text`` with every occurrence of the API key replaced by the placeholder."""
@@ -135,8 +148,8 @@ class RouterClient:
             request = self._http.build_request("POST", self.base_url + path, headers=sent, files=parts)
             request.read()
             exchange.request_headers["Content-Type"] = "multipart/form-data"
-            exchange.form = [(name, value) for name, value in form[0]] + \
-                [(name, f"@{filename}") for name, (filename, _raw, _media) in form[1]]
+            exchange.form = [(name, value, False) for name, value in form[0]] + \
+                [(name, filename, True) for name, (filename, _raw, _media) in form[1]]
         self._send(request, exchange)
         return exchange
 
@@ -155,14 +168,14 @@ class RouterClient:
         urls = [item["url"] for item in data if isinstance(item, dict) and isinstance(item.get("url"), str)] \
             if isinstance(data, list) else []
         for url in urls[:limit]:
-            download = Exchange("GET", self.redact(url), {}, None)
-            if not url.startswith(("http://", "https://")):
-                download.error = f"not an http(s) URL: {self.redact(url)[:120]!r}"
-            else:
-                try:
-                    self._send(self._http.build_request("GET", url), download)
-                except httpx.InvalidURL as exc:
-                    download.error = f"invalid URL: {exc}"
+            download = Exchange("GET", url, {}, None)
+            try:
+                parsed = httpx.URL(url)
+                if parsed.scheme not in ("http", "https"):
+                    raise ValueError(f"not an http(s) URL: {url[:120]!r}")
+                self._send(self._http.build_request("GET", parsed), download)
+            except (httpx.InvalidURL, ValueError, UnicodeError) as exc:  # idna errors are UnicodeErrors
+                download.error = f"unusable URL: {type(exc).__name__}: {str(exc)[:200]}"
             exchange.downloads[url] = download
 
     def _send(self, request: httpx.Request, exchange: Exchange) -> None:
@@ -178,8 +191,12 @@ class RouterClient:
                     if size > self.limits.max_body_bytes:
                         exchange.error = f"response body exceeds {self.limits.max_body_bytes:,} bytes; stopped reading"
                         break
+                    if time.monotonic() - started > self.limits.total_s:
+                        exchange.error = f"response still arriving after {self.limits.total_s:.0f} s; stopped reading"
+                        break
                     chunks.append(chunk)
-                exchange.content = b"".join(chunks)
+                # the key never travels further than this: checks, evidence and reports see it redacted
+                exchange.content = self._redact_bytes(b"".join(chunks))
         except httpx.TimeoutException as exc:
             exchange.error = f"timed out ({type(exc).__name__}) after {time.monotonic() - started:.1f} s"
         except httpx.HTTPError as exc:

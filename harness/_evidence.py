@@ -46,8 +46,9 @@ def curl_command(exchange: Exchange) -> str:
             parts += ["-H", shlex.quote(f"{name}: {value}")]
     if exchange.form is not None:
         # file parts read @<name>-<i>.<ext>: the case's input images, saved from its data: URIs
-        for name, value in exchange.form:
-            parts += ["-F", shlex.quote(f"{name}={truncate_payloads(value)}")]
+        for name, value, is_file in exchange.form:
+            # --form-string: a text value starting with @ or < stays text, never a file to read
+            parts += ["-F", shlex.quote(f"{name}=@{value}")] if is_file else ["--form-string", shlex.quote(f"{name}={value}")]
     elif exchange.body is not None:
         parts += ["--data-binary", shlex.quote(json.dumps(exchange.body))]
     return " ".join(parts)
@@ -65,8 +66,10 @@ def _thumbnail(image: Image.Image) -> str:
 
 def _response_body(exchange: Exchange) -> Any:
     try:
-        return truncate_payloads(exchange.json())
-    except ValueError:
+        body = truncate_payloads(exchange.json())
+        json.dumps(body)  # what the report will do with it
+        return body
+    except (ValueError, RecursionError):
         text = exchange.content[:2000].decode("utf-8", "replace")
         return text + (f"…[{len(exchange.content):,} bytes]" if len(exchange.content) > 2000 else "")
 

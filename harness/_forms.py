@@ -106,10 +106,11 @@ def body_from_form(op: Operation | None, parts: Iterable[tuple[str, Any]]) -> di
     collected: dict[str, list[Any]] = {}
     as_list: set[str] = set()
     for raw_name, value in parts:
-        name = alias.get(raw_name, raw_name)
-        if name.endswith("[]"):
+        name = raw_name
+        if name.endswith("[]"):  # the array form, whatever the alias: image[] is always a list
             name = name[:-2]
-            as_list.add(name)
+            as_list.add(alias.get(raw_name, alias.get(name, name)))
+        name = alias.get(raw_name, alias.get(name, name))
         if isinstance(value, tuple):
             value = data_uri(*value)
         elif name in params:

@@ -26,6 +26,14 @@ def _component_name(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", ".".join(parts))
 
 
+def _unique(schemas: dict[str, Any], name: str) -> str:
+    # "a/b" and "a_b" sanitize alike: number the later one rather than overwrite
+    candidate, serial = name, 2
+    while candidate in schemas:
+        candidate, serial = f"{name}-{serial}", serial + 1
+    return candidate
+
+
 def _strip_dialect(schema: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k != "$schema"}
 
@@ -52,10 +60,13 @@ def _header_parameters(profile: Profile) -> list[dict[str, Any]]:
 def _operation(profile: Profile, endpoint: str, ops: list[Operation], schemas: dict[str, Any]) -> dict[str, Any]:
     requests, responses = [], []
     for op in ops:
-        req_name = _component_name(endpoint, op.model, "request")
+        req_name = _unique(schemas, _component_name(endpoint, op.model, "request"))
+        response = _strip_dialect(response_schema(profile, op))
         res_name = _component_name(op.model, "response")
+        if schemas.get(res_name, response) != response:
+            res_name = _unique(schemas, res_name)
         schemas[req_name] = _strip_dialect(request_schema(profile, op))
-        schemas.setdefault(res_name, _strip_dialect(response_schema(profile, op)))
+        schemas[res_name] = response
         requests.append(_ref(req_name))
         responses.append(_ref(res_name))
     ep = profile.endpoints[endpoint]

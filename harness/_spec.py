@@ -103,19 +103,20 @@ class Condition:
     when: dict[str, tuple[Any, ...] | None]
     then: dict[str, tuple[Any, ...] | None]
 
-    def triggered(self, effective: dict[str, Any]) -> bool:
-        """Whether ``effective`` (request values with defaults applied) triggers the rule."""
+    def triggered(self, body: dict[str, Any], effective: dict[str, Any]) -> bool:
+        """Whether a request triggers the rule: ``present`` means sent in ``body``;
+        values compare with defaults applied (``effective``)."""
         return all(
-            name in effective and (values is None or effective[name] in values)
+            (name in body) if values is None else (name in effective and effective[name] in values)
             for name, values in self.when.items()
         )
 
-    def kept(self, effective: dict[str, Any]) -> bool:
-        """Whether ``effective`` keeps the rule (an untriggered rule is always kept)."""
-        if not self.triggered(effective):
+    def kept(self, body: dict[str, Any], effective: dict[str, Any]) -> bool:
+        """Whether a request keeps the rule (an untriggered rule is always kept); ``absent`` means not sent."""
+        if not self.triggered(body, effective):
             return True
         return all(
-            (name not in effective) if values is None else (effective.get(name) in values)
+            (name not in body) if values is None else (effective.get(name) in values)
             for name, values in self.then.items()
         )
 
@@ -228,6 +229,10 @@ class Operation:
         """``body`` with each absent parameter's documented default filled in."""
         values = {n: p.default for n, p in self.params.items() if p.default is not None and n not in body}
         return {**values, **body}
+
+    def keeps(self, condition: Condition, body: dict[str, Any]) -> bool:
+        """Whether ``body`` keeps ``condition`` (documented defaults applied as the schema applies them)."""
+        return condition.kept(body, self.effective(body))
 
     def image_fields_for(self, body: dict[str, Any]) -> tuple[str, ...]:
         """The ``data[]`` fields an image may come in for ``body`` (``response_format`` applied)."""
@@ -711,8 +716,10 @@ class _Builder:
         rules: dict[str, Rule] = {}
         # The type rule is implicit in every typed parameter, cited by the parameter's own source.
         # An unsupported parameter has no type to keep: any value breaks ``unsupported``.
-        # Form fields are text, so a multipart-only endpoint has no JSON type rule either.
-        specs: list[tuple[str, Any, tuple[Any, ...]]] = [] if "unsupported" in raw or not typed else [
+        # Form fields are text: on a multipart-only endpoint a text or image field cannot have the
+        # wrong type, while a number, boolean or JSON field can (it does not parse).
+        untypable = not typed and ptype in ("string", "image")
+        specs: list[tuple[str, Any, tuple[Any, ...]]] = [] if "unsupported" in raw or untypable else [
             ("type", {"value": ptype, "source": raw.get("source")}, at + ("type",))]
         specs += [(k, raw[k], at + (k,)) for k in _PARAM_RULE_KEYS if k in raw]
         if "format" in raw:

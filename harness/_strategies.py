@@ -223,7 +223,7 @@ def keep_conditions(op: Operation, body: dict[str, Any]) -> dict[str, Any]:
     """
     body = dict(body)
     for _ in range(len(op.conditions) + 1):
-        broken = [rule for rule in op.conditions if not rule.value.kept(op.effective(body))]
+        broken = [rule for rule in op.conditions if not op.keeps(rule.value, body)]
         if not broken:
             return body
         condition: Condition = broken[0].value
@@ -237,7 +237,7 @@ def keep_conditions(op: Operation, body: dict[str, Any]) -> dict[str, Any]:
                 continue
             options = [v for v in allowed if not param.choices or v in param.choices]
             # prefer a value every other condition on this parameter also keeps (png+transparent vs jpeg+compression)
-            options.sort(key=lambda v: not all(r.value.kept(op.effective({**body, name: v})) for r in op.conditions))
+            options.sort(key=lambda v: not all(op.keeps(r.value, {**body, name: v}) for r in op.conditions))
             if options:
                 body[name] = options[0]
             else:

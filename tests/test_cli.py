@@ -66,17 +66,23 @@ def test_yaml_syntax_error_exits_2_naming_file_and_line(tmp_path):
     assert proc.stderr.startswith("conformance: bad.yaml:") and "YAML syntax error" in proc.stderr
 
 
-def test_api_key_never_appears_in_any_artifact(tmp_path):
+@pytest.mark.parametrize("fault", ["not-an-image", "reflects-key"])
+def test_api_key_never_appears_in_any_artifact(tmp_path, fault):
+    """Not even when the router repeats the key in its answers (reflects-key echoes the Authorization header)."""
     key = "sk-live-SECRET-d41d8cd98f00b204"
-    proc = run_cli("run", "--profile", "worldrouter", "--fault", "not-an-image", "--report-dir", str(tmp_path),
+    proc = run_cli("run", "--profile", "worldrouter", "--fault", fault, "--report-dir", str(tmp_path),
                    cwd=tmp_path, env={"ROUTER_API_KEY": key})
-    assert proc.returncode == 1
+    assert proc.returncode == (1 if fault == "not-an-image" else 0)
     assert key not in proc.stdout + proc.stderr
     artifacts = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(artifacts) >= 4
     for path in artifacts:
         assert key not in path.read_text(errors="replace"), path
-    assert "$ROUTER_API_KEY" in (tmp_path / "worldrouter" / "results.json").read_text()
+    # the evidence shows where the key was: in curl lines and, for reflects-key, in the router's own answers
+    report = (tmp_path / "worldrouter" / "report.html").read_text()
+    assert "$ROUTER_API_KEY" in report
+    if fault == "reflects-key":
+        assert "request authorization: Bearer $ROUTER_API_KEY" in report
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))

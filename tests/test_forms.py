@@ -37,3 +37,8 @@ def test_decode_data_uri_rejects_what_is_not_one():
     assert raw.startswith(b"\x89PNG") and media == "image/png"
     assert decode_data_uri("https://example.com/a.png") is None
     assert decode_data_uri("data:image/png;base64,@@@") is None
+
+
+def test_an_array_field_name_is_a_list_even_with_one_part():
+    back = body_from_form(EDIT, [("model", "gpt-image-1"), ("image[]", (b"png", "image/png"))])
+    assert isinstance(back["image"], list) and len(back["image"]) == 1

@@ -246,5 +246,10 @@ def test_openai_baseline_rules():
     assert "input_fidelity" in profile.operation("edits", "gpt-image-1").params
     assert "input_fidelity" not in profile.operation("edits", "gpt-image-1-mini").params
     assert set(request_violations(profile, "edits", {"model": "dall-e-2", "prompt": "p"})) == {"edit.dall-e-2.image.required"}
-    # multipart-only: no JSON type rule can be broken in form fields, so none is derived
-    assert not any(rule.kind == "type" for rule in profile.operation("edits", "gpt-image-1").rules())
+    # multipart-only: a text field cannot have the wrong type, a number field can ("two" does not parse)
+    typed = {rule.param for rule in profile.operation("edits", "gpt-image-1").rules() if rule.kind == "type"}
+    assert "n" in typed and "prompt" not in typed and "image" not in typed
+    from harness._forms import body_from_form as decode
+    edit = profile.operation("edits", "gpt-image-1")
+    parts = [("model", "gpt-image-1"), ("prompt", "p"), ("image[]", (b"png", "image/png")), ("n", "two")]
+    assert set(request_violations(profile, "edits", decode(edit, parts))) == {"edit.gpt-image-1.n.type"}

@@ -148,8 +148,10 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
             if found:
                 rid, param = next(iter(found.items()))
                 status = 500 if broken("500-on-invalid") else profile.errors.status
-                return _error(status, f"Invalid value for '{param}': breaks {rid}.", type_="invalid_request_error",
-                              param=param, code=rid, fault=fault)
+                message = f"Invalid value for '{param}': breaks {rid}."
+                if broken("reflects-key"):  # the real key, as a careless router logs it back
+                    message += f" (request authorization: {request.headers.get('authorization')})"
+                return _error(status, message, type_="invalid_request_error", param=param, code=rid, fault=fault)
             if latency_s:
                 await asyncio.sleep(latency_s)
             op = profile.operation(endpoint, body["model"])

@@ -44,7 +44,7 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           profile="opengateway"),
     Fault("error-with-image", "puts a generated image in the body of a 4xx error", "error.no-image"),
     Fault("error-param-null", "leaves error.param null instead of naming the offending field", "error.param"),
-    Fault("reflects-key", "repeats the rejected API key in the 401 error message", "auth.no-key-echo"),
+    Fault("reflects-key", "repeats the Authorization header it was sent in error messages", "auth.no-key-echo"),
     Fault("auth-403", "answers a missing or wrong key with 403 instead of 401", "auth.status-401"),
     Fault("negative-cost", "reports a negative cost", "response.schema", profile="imagerouter"),
     Fault("attempt-without-region", "omits region from extra.routing.attempts items", "response.schema",
