@@ -8,6 +8,7 @@ key is redacted from everything the exchange records.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import time
 from dataclasses import dataclass, field
@@ -28,13 +29,16 @@ class Limits:
     """Timeouts in seconds and the largest response body read, in bytes.
 
     ``read_s`` bounds each wait for data; ``total_s`` bounds a whole answer
-    that keeps trickling in.
+    that keeps trickling in. A 429 or 503 with ``Retry-After`` is retried up
+    to ``max_retries`` times while the waits add up to at most ``retry_budget_s``.
     """
 
     connect_s: float = 5.0
     read_s: float = 180.0
     total_s: float = 300.0
     max_body_bytes: int = 64 * 1024 * 1024
+    retry_budget_s: float = 60.0
+    max_retries: int = 3
 
 
 @dataclass
@@ -56,6 +60,7 @@ class Exchange:
     content: bytes = b""
     elapsed_s: float = 0.0
     sent_at: float = 0.0
+    retries: int = 0
     error: str | None = None
     downloads: dict[str, Exchange] = field(default_factory=dict)
     form: list[tuple[str, str, bool]] | None = None
@@ -151,6 +156,17 @@ class RouterClient:
             exchange.form = [(name, value, False) for name, value in form[0]] + \
                 [(name, filename, True) for name, (filename, _raw, _media) in form[1]]
         self._send(request, exchange)
+        waited = 0.0
+        while exchange.status in (429, 503) and exchange.retries < self.limits.max_retries:
+            wait = _retry_after_s(exchange.headers.get("retry-after"))
+            if wait is None or waited + wait > self.limits.retry_budget_s:
+                break  # no usable Retry-After, or over budget: the answer stands
+            time.sleep(wait)
+            waited += wait
+            retries = exchange.retries + 1
+            exchange = Exchange(exchange.method, exchange.url, exchange.request_headers, exchange.body,
+                                form=exchange.form, retries=retries)
+            self._send(request, exchange)
         return exchange
 
     def fetch_image_urls(self, exchange: Exchange, *, limit: int = 16) -> None:
@@ -202,3 +218,20 @@ class RouterClient:
         except httpx.HTTPError as exc:
             exchange.error = self.redact(f"transport error: {type(exc).__name__}: {exc}")
         exchange.elapsed_s = time.monotonic() - started
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    """``Retry-After`` (delay seconds or an HTTP date, RFC 9110) in seconds from now; ``None`` if unusable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())

@@ -46,6 +46,7 @@ class RunRecord:
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     cases: list[CaseRecord] = field(default_factory=list)
     sent: int = 0
+    retried: int = 0
     billable_sent: int = 0
     unreachable: str | None = None
     duration_s: float = 0.0
@@ -96,6 +97,6 @@ class RunRecord:
             "not_assessed_reason": self.unreachable,
             "requirements": rows,
             "requests": {"sent": self.sent, "billable": self.billable_sent,
-                         "skipped": sum(1 for c in self.cases if c.skipped),
+                         "skipped": sum(1 for c in self.cases if c.skipped), "retried": self.retried,
                          "sequence_sha256": self._sequence.hexdigest()},
         }

@@ -147,7 +147,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.list_faults:
         width = max(len(name) for name in FAULTS)
         for fault in FAULTS.values():
-            print(f"{fault.name:<{width}}  breaks {fault.breaks}: {fault.description}")
+            breaks = f"breaks {fault.breaks}" if fault.breaks else "breaks nothing (the harness copes)"
+            print(f"{fault.name:<{width}}  {breaks}: {fault.description}")
         return EXIT_OK
     from ._spec import load_profile
 

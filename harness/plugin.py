@@ -120,6 +120,7 @@ class ConformanceRun:
         if case.kind == "valid":
             client.fetch_image_urls(exchange)
         self.record.sent += 1
+        self.record.retried += exchange.retries
         self.record.note_request({"method": "POST", "path": endpoint.path, "auth": case.auth, "headers": case.headers,
                                   "encoding": case.encoding, "body": case.body})
         self.record.billable_sent += case.billable

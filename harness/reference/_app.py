@@ -118,8 +118,15 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                 found = {rid: p for rid, p in found.items() if rid not in skipped}
         return found
 
+    calls = [0]
+
     def make_handler(endpoint: str):
         async def handle(request: Request) -> Response:
+            calls[0] += 1
+            if broken("rate-limited") and calls[0] % 2:
+                return JSONResponse({"error": {"message": "Rate limit reached, retry shortly.", "type": "rate_limit_error",
+                                               "param": None, "code": "rate_limited"}},
+                                    status_code=429, headers={"Retry-After": "0"})
             if not authorized(request):
                 sent = request.headers.get("authorization", "")
                 message = f"Incorrect API key provided: {sent}." if broken("reflects-key") else "Incorrect API key provided."

@@ -14,11 +14,15 @@ __all__ = ["FAULTS", "Fault", "get_fault"]
 
 @dataclass(frozen=True)
 class Fault:
-    """A named defect: what it does, the requirement (id suffix) a run must fail, and the profile that shows it."""
+    """A named defect: what it does, the requirement (id suffix) a run must fail, and the profile that shows it.
+
+    ``breaks`` is ``None`` for a nuisance a conformant router may cause and
+    the harness must absorb (e.g. rate limiting with ``Retry-After``).
+    """
 
     name: str
     description: str
-    breaks: str
+    breaks: str | None
     skip_rule: str | None = None
     profile: str = "worldrouter"
 
@@ -47,6 +51,7 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("reflects-key", "repeats the Authorization header it was sent in error messages", "auth.no-key-echo"),
     Fault("auth-403", "answers a missing or wrong key with 403 instead of 401", "auth.status-401"),
     Fault("negative-cost", "reports a negative cost", "response.schema", profile="imagerouter"),
+    Fault("rate-limited", "answers every other request 429 with Retry-After: 0 (the harness retries)", None),
     Fault("attempt-without-region", "omits region from extra.routing.attempts items", "response.schema",
           profile="opengateway"),
 )}
