@@ -41,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="seed of the Hypothesis draws (default 0)")
     run.add_argument("--examples", type=int, default=2, help="Hypothesis draws per rule and model (default 2)")
     run.add_argument("--fault", help="break the embedded reference router with this fault (see serve --list-faults)")
+    run.add_argument("--workers", type=int, default=1, metavar="N",
+                     help="send up to N requests at once (default 1); the verdict is the same")
+    run.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                     help="slow the embedded reference router by this much per request (benchmarks)")
 
     serve = sub.add_parser("serve", help="run the reference router alone (a local mock router)")
     serve.add_argument("--profile", default="worldrouter", metavar="NAME|PATH")
@@ -48,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--api-key", help="require this bearer key (default: no auth)")
     serve.add_argument("--fault", help="break one rule on purpose")
-    serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="delay each generation")
+    serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="delay each answer")
     serve.add_argument("--list-faults", action="store_true", help="list the fault catalogue and exit")
 
     plan = sub.add_parser("plan", help="list the cases a run would send; sends nothing")
@@ -102,6 +106,10 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
         pytest_args += ["--router-max-generations", str(args.max_generations)]
     if args.fault:
         pytest_args += ["--router-fault", args.fault]
+    if args.workers > 1:
+        pytest_args += ["--router-workers", str(args.workers)]
+    if args.latency:
+        pytest_args += ["--router-latency", str(args.latency)]
     code = _pytest_exit_to_ours(int(pytest.main(pytest_args)))
     _summarize(out / "results.json", out / "report.html")
     return code

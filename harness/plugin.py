@@ -15,6 +15,7 @@ import os
 import secrets
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import pytest
 
 from ._cases import Case, build_plan
 from ._checks import Verdict, check_case, failures
-from ._client import RouterClient
+from ._client import Exchange, RouterClient
 from ._errors import HarnessError, RouterUnreachable
 from ._evidence import build_evidence
 from ._forms import form_parts
@@ -54,6 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="send at most N billable (image-generating) requests; later ones are skipped")
     group.addoption("--router-results", default=None, help="write results.json (schema_version 1) to this path")
     group.addoption("--router-fault", default=None, help="break the embedded reference router with this fault")
+    group.addoption("--router-latency", type=float, default=0.0,
+                    help="slow the embedded reference router by this many seconds per request")
+    group.addoption("--router-workers", type=int, default=1,
+                    help="send up to N requests at once (checks, verdict and report are the same as with 1)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -79,6 +84,7 @@ class ConformanceRun:
         self._client: RouterClient | None = None
         self._stack = ExitStack()
         self._started = time.monotonic()
+        self._prefetched: dict[str, Exchange] | None = None
 
     def connect(self) -> RouterClient:
         """Start the reference router if needed and check the router is reachable (once)."""
@@ -91,7 +97,8 @@ class ConformanceRun:
 
             key = key or f"sk-reference-{secrets.token_hex(8)}"
             self.url = self._stack.enter_context(
-                running_router(self.profile, api_key=key, fault=get_fault(opt("--router-fault"))))
+                running_router(self.profile, api_key=key, fault=get_fault(opt("--router-fault")),
+                               latency_s=opt("--router-latency")))
             self.record.router_url = self.url
         client = RouterClient(self.url, api_key=key)
         self._stack.callback(client.close)
@@ -103,15 +110,9 @@ class ConformanceRun:
         self._client = client
         return client
 
-    def execute(self, case: Case) -> Verdict:
-        """Send ``case``, judge the answer, record evidence; fail the test on a MUST failure."""
+    def _send(self, case: Case) -> Exchange:
+        """One case's request (and its image downloads); safe to call from several threads."""
         client = self.connect()
-        record = CaseRecord(case.id, case.requirements, case.billable)
-        self.records[case.id] = record
-        self.record.cases.append(record)
-        if case.billable and self.max_generations is not None and self.record.billable_sent >= self.max_generations:
-            record.skipped = f"generation budget spent (--max-generations {self.max_generations})"
-            pytest.skip(record.skipped)
         endpoint = self.profile.endpoints[case.endpoint]
         form = None
         if case.encoding == "multipart":
@@ -119,6 +120,40 @@ class ConformanceRun:
         exchange = client.post_json(endpoint.path, case.body, auth=case.auth, headers=case.headers, form=form)
         if case.kind == "valid":
             client.fetch_image_urls(exchange)
+        return exchange
+
+    def _over_budget(self, billable_so_far: int, case: Case) -> bool:
+        return case.billable and self.max_generations is not None and billable_so_far >= self.max_generations
+
+    def prefetch(self, cases: list[Case]) -> None:
+        """Send ``cases`` with ``--router-workers`` threads before the items run; items then only judge.
+
+        The generation budget picks the same cases as a serial run (the first
+        N billable ones in item order), so verdict and requirement table match.
+        """
+        workers = self.config.getoption("--router-workers")
+        if workers <= 1 or self._prefetched is not None:
+            return
+        self.connect()
+        chosen, billable = [], 0
+        for case in cases:
+            if not self._over_budget(billable, case):
+                chosen.append(case)
+                billable += case.billable
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conformance") as pool:
+            self._prefetched = dict(zip((c.id for c in chosen), pool.map(self._send, chosen)))
+
+    def execute(self, case: Case) -> Verdict:
+        """Send ``case`` (or take its prefetched answer), judge it, record evidence; fail the test on a MUST failure."""
+        client = self.connect()
+        record = CaseRecord(case.id, case.requirements, case.billable)
+        self.records[case.id] = record
+        self.record.cases.append(record)
+        if self._over_budget(self.record.billable_sent, case):
+            record.skipped = f"generation budget spent (--max-generations {self.max_generations})"
+            pytest.skip(record.skipped)
+        exchange = (self._prefetched or {}).get(case.id) or self._send(case)
+        endpoint = self.profile.endpoints[case.endpoint]
         self.record.sent += 1
         self.record.retried += exchange.retries
         self.record.note_request({"method": "POST", "path": endpoint.path, "auth": case.auth, "headers": case.headers,
@@ -173,10 +208,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def conformance_run(pytestconfig: pytest.Config) -> ConformanceRun:
-    """The session's :class:`ConformanceRun`, connected to the router under test."""
-    run = _run(pytestconfig)
+def conformance_run(request: pytest.FixtureRequest) -> ConformanceRun:
+    """The session's :class:`ConformanceRun`, connected to the router under test.
+
+    With ``--router-workers N`` the collected cases are sent N at a time first.
+    """
+    run = _run(request.config)
     run.connect()
+    items = request.session.items
+    run.prefetch([item.callspec.params["case"] for item in items
+                  if isinstance(getattr(getattr(item, "callspec", None), "params", {}).get("case"), Case)])
     return run
 
 

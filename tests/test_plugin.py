@@ -48,3 +48,22 @@ def test_same_seed_sends_the_same_request_sequence(pytester):
                            "-p", "no:randomly")
         digests.append(json.loads((pytester.path / f"r{run}.json").read_text())["requests"]["sequence_sha256"])
     assert digests[0] == digests[1] != digests[2]
+
+
+def test_workers_give_the_same_verdict_table_and_request_sequence(pytester):
+    pytester.makepyfile(test_generations=SUITE)
+    tables = []
+    for workers in ("1", "4"):
+        pytester.runpytest("--router-profile", "worldrouter", "--router-workers", workers,
+                           "--router-results", f"w{workers}.json", "-p", "no:randomly")
+        data = json.loads((pytester.path / f"w{workers}.json").read_text())
+        tables.append((data["verdict"], [(r["id"], r["status"], r["cases"]) for r in data["requirements"]],
+                       data["requests"]["sequence_sha256"]))
+    assert tables[0] == tables[1]
+
+
+def test_workers_keep_the_generation_budget(pytester):
+    pytester.makepyfile(test_generations=SUITE)
+    pytester.runpytest("--router-profile", "worldrouter", "--router-workers", "4", "--router-max-generations", "3",
+                       "--router-results", "b.json")
+    assert json.loads((pytester.path / "b.json").read_text())["requests"]["billable"] == 3

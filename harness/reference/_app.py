@@ -96,7 +96,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
     """A Starlette app serving every endpoint of ``profile`` under its ``base_path`` (``/v1``).
 
     ``api_key`` None disables auth; ``latency_s`` (seconds) delays each
-    generation; ``fault`` breaks exactly one rule. Images answered as ``url``
+    answer; ``fault`` breaks exactly one rule. Images answered as ``url``
     are served from ``<base_path>/_images/<id>`` (the latest 256 are kept).
     """
     stored: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
@@ -123,6 +123,8 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
     def make_handler(endpoint: str):
         async def handle(request: Request) -> Response:
             calls[0] += 1
+            if latency_s:  # every answer is slow, as a loaded upstream is
+                await asyncio.sleep(latency_s)
             if broken("rate-limited") and calls[0] % 2:
                 return JSONResponse({"error": {"message": "Rate limit reached, retry shortly.", "type": "rate_limit_error",
                                                "param": None, "code": "rate_limited"}},
@@ -159,8 +161,6 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                 if broken("reflects-key"):  # the real key, as a careless router logs it back
                     message += f" (request authorization: {request.headers.get('authorization')})"
                 return _error(status, message, type_="invalid_request_error", param=param, code=rid, fault=fault)
-            if latency_s:
-                await asyncio.sleep(latency_s)
             op = profile.operation(endpoint, body["model"])
             base_url = str(request.base_url).rstrip("/") + profile.base_path
             payload = await asyncio.to_thread(_generate, op, body, base_url)
