@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="seed of the Hypothesis draws (default 0)")
     run.add_argument("--examples", type=int, default=2, help="Hypothesis draws per rule and model (default 2)")
     run.add_argument("--fault", help="break the embedded reference router with this fault (see serve --list-faults)")
+    run.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS",
+                     help="seconds to wait for data from the router before a case fails (default 180)")
     run.add_argument("--workers", type=int, default=1, metavar="N",
                      help="send up to N requests at once (default 1); the verdict is the same")
     run.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
@@ -106,6 +108,8 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
         pytest_args += ["--router-max-generations", str(args.max_generations)]
     if args.fault:
         pytest_args += ["--router-fault", args.fault]
+    if args.timeout != 180.0:
+        pytest_args += ["--router-timeout", str(args.timeout)]
     if args.workers > 1:
         pytest_args += ["--router-workers", str(args.workers)]
     if args.latency:

@@ -24,7 +24,7 @@ import pytest
 
 from ._cases import Case, build_plan
 from ._checks import Verdict, check_case, failures
-from ._client import Exchange, RouterClient
+from ._client import Exchange, Limits, RouterClient
 from ._errors import HarnessError, RouterUnreachable
 from ._evidence import build_evidence
 from ._forms import form_parts
@@ -55,6 +55,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="send at most N billable (image-generating) requests; later ones are skipped")
     group.addoption("--router-results", default=None, help="write results.json (schema_version 1) to this path")
     group.addoption("--router-fault", default=None, help="break the embedded reference router with this fault")
+    group.addoption("--router-timeout", type=float, default=180.0,
+                    help="seconds to wait for data from the router before a case fails (default 180)")
     group.addoption("--router-latency", type=float, default=0.0,
                     help="slow the embedded reference router by this many seconds per request")
     group.addoption("--router-workers", type=int, default=1,
@@ -100,7 +102,8 @@ class ConformanceRun:
                 running_router(self.profile, api_key=key, fault=get_fault(opt("--router-fault")),
                                latency_s=opt("--router-latency")))
             self.record.router_url = self.url
-        client = RouterClient(self.url, api_key=key)
+        timeout = opt("--router-timeout")
+        client = RouterClient(self.url, api_key=key, limits=Limits(read_s=timeout, total_s=max(timeout, 300.0)))
         self._stack.callback(client.close)
         try:
             client.probe()

@@ -161,6 +161,9 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                 if broken("reflects-key"):  # the real key, as a careless router logs it back
                     message += f" (request authorization: {request.headers.get('authorization')})"
                 return _error(status, message, type_="invalid_request_error", param=param, code=rid, fault=fault)
+            garbage = await _garbage(fault.name if fault is not None else "", calls)
+            if garbage is not None:
+                return garbage
             op = profile.operation(endpoint, body["model"])
             base_url = str(request.base_url).rstrip("/") + profile.base_path
             payload = await asyncio.to_thread(_generate, op, body, base_url)
@@ -242,6 +245,20 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
         for path in (endpoint.path, *endpoint.alternative_paths):
             routes.append(Route(profile.base_path + path, make_handler(name), methods=["POST"]))
     return Starlette(routes=routes)
+
+
+async def _garbage(name: str, calls: list[int]) -> Response | None:
+    """What a broken router sends instead of an answer to a valid request, for the garbage faults."""
+    if name == "garbage-json":
+        return Response(b'{"created": 17, "data": [{"b64_json": "iVBOR', media_type="application/json")
+    if name == "huge-body":
+        return Response(b'{"data": "' + b"A" * (50 * 1024 * 1024), media_type="application/json")
+    if name == "truncated-body":
+        return Response(b'{"created": 1', media_type="application/json", headers={"content-length": "100000"})
+    if name == "stall" and not calls[1:]:
+        calls.append(1)  # only the first generation request stalls
+        await asyncio.sleep(30)
+    return None
 
 
 def _extras(op: Operation, *, started: float) -> dict[str, Any]:

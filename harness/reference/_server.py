@@ -25,7 +25,8 @@ def running_router(profile: Profile, *, api_key: str | None, fault: Fault | None
     server does not start within 10 seconds.
     """
     config = uvicorn.Config(create_app(profile, api_key=api_key, fault=fault, latency_s=latency_s),
-                            host=host, port=port, log_level="warning", lifespan="off", limit_concurrency=256)
+                            host=host, port=port, log_level="warning", lifespan="off", limit_concurrency=256,
+                            timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"reference-router-{profile.name}", daemon=True)
     thread.start()
