@@ -222,6 +222,11 @@ class _PlanBuilder:
         if n is not None and n.rule_value("maximum", 2) >= 2:
             self.add(requirement=behaviour_id("data.count", prefix), label=f"{op.model} n=2", kind="valid",
                      op=op, body={**base, "n": 2}, origin="example", also=(accepts,))
+        ratio = op.params.get("aspect_ratio")
+        other = [v for v in (ratio.choices if ratio is not None else ()) if v != ratio.default]
+        if other:  # one non-square shape proves the router draws the asked ratio (each costs an image)
+            self.add(requirement=behaviour_id("image.dimensions", prefix), label=f"{op.model} aspect_ratio={other[0]}",
+                     kind="valid", op=op, body={**base, "aspect_ratio": other[0]}, origin="example", also=(accepts,))
         background = op.params.get("background")
         if background is not None and "transparent" in background.choices:
             body = keep_conditions(op, {**base, "background": "transparent"})

@@ -146,6 +146,7 @@ def _check_images(op: Operation, case: Case, body: dict[str, Any], exchange: Exc
         verdict.add(behaviour_id("data.count", prefix), len(data) == n, f"asked n={n}, got {len(data)} images")
     fmt = _expected(op, case, "output_format")
     size = parse_size(case.body.get("size"))
+    ratio = _aspect_ratio(_expected(op, case, "aspect_ratio")) if size is None else None
     fields = op.image_fields_for(case.body)
     for index, item in enumerate(data):
         image, problem = _image_of(item, fields, exchange)
@@ -159,10 +160,27 @@ def _check_images(op: Operation, case: Case, body: dict[str, Any], exchange: Exc
         if size is not None:
             verdict.add(behaviour_id("image.dimensions", prefix), image.size == size,
                         f"data[{index}]: asked {size[0]}x{size[1]}, got {image.size[0]}x{image.size[1]}")
+        if ratio is not None:
+            got = image.size[0] / image.size[1]
+            verdict.add(behaviour_id("image.dimensions", prefix), abs(got / ratio - 1) <= ASPECT_TOLERANCE,
+                        f"data[{index}]: asked aspect_ratio={_expected(op, case, 'aspect_ratio')}, "
+                        f"got {image.size[0]}x{image.size[1]} ({got:.3f}:1)")
         if _expected(op, case, "background") == "transparent":
             alpha = image.convert("RGBA").getextrema()[3]
             verdict.add(behaviour_id("image.transparent", prefix), alpha[0] < 255,
                         f"data[{index}]: asked background=transparent, got a {image.mode} image with no transparent pixel")
+
+
+#: How far an image's width/height may be from the requested ``aspect_ratio`` (rounding to pixel grids).
+ASPECT_TOLERANCE = 0.02
+
+
+def _aspect_ratio(value: Any) -> float | None:
+    """``"16:9"`` -> 1.777...; anything else -> ``None``."""
+    if not isinstance(value, str) or value.count(":") != 1:
+        return None
+    a, b = value.split(":")
+    return int(a) / int(b) if a.isdigit() and b.isdigit() and int(b) else None
 
 
 def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange) -> tuple[Image.Image | None, str]:

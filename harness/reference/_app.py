@@ -196,6 +196,8 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
         if broken("ignores-n"):
             n = 1
         size = parse_size(body.get("size")) or _default_size(op, effective)
+        if broken("square-whatever-aspect-ratio") and "aspect_ratio" in effective:
+            size = (max(size), max(size))
         if broken("fixed-1024"):
             size = (1024, 1024)
         fmt = effective.get("output_format") or "png"

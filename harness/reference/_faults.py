@@ -33,6 +33,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("accepts-edge-above-max", "accepts sizes with an edge above the documented maximum", "size.max-edge", skip_rule="max_edge"),
     Fault("accepts-missing-prompt", "serves requests without a prompt", "prompt.required", skip_rule="required"),
     Fault("fixed-1024", "returns 1024x1024 images whatever size was asked", "image.dimensions"),
+    Fault("square-whatever-aspect-ratio", "draws square images whatever aspect_ratio was asked (Grok models)",
+          "image.dimensions"),
     Fault("always-png", "returns PNG whatever output_format was asked", "image.format"),
     Fault("ignores-n", "returns one image whatever n was asked", "data.count"),
     Fault("not-an-image", "returns base64 that does not decode to an image", "image.decodes"),
