@@ -111,6 +111,8 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
 
     def violations(endpoint: str, body: dict[str, Any]) -> dict[str, str]:
         found = request_violations(profile, endpoint, body)
+        if broken("accepts-unknown-model") and set(found) == {f"{profile.endpoints[endpoint].prefix}.model.known"}:
+            return {}
         if fault is not None and fault.skip_rule:
             op = profile.operation(endpoint, body.get("model"))
             if op is not None:
@@ -134,7 +136,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                 message = f"Incorrect API key provided: {sent}." if broken("reflects-key") else "Incorrect API key provided."
                 return _error(403 if broken("auth-403") else 401, message, type_="invalid_request_error", param=None,
                               code="invalid_api_key", fault=fault)
-            bad_headers = header_violations(profile, request.headers)
+            bad_headers = {} if broken("ignores-content-type") else header_violations(profile, request.headers)
             if bad_headers:
                 rid, name = next(iter(bad_headers.items()))
                 return _error(400, f"Invalid or missing header '{name}': breaks {rid}.", type_="invalid_request_error",
@@ -156,7 +158,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
             found = violations(endpoint, body)
             if found:
                 rid, param = next(iter(found.items()))
-                status = 500 if broken("500-on-invalid") else profile.errors.status
+                status = 500 if broken("500-on-invalid") else 422 if broken("422-on-invalid") else profile.errors.status
                 message = f"Invalid value for '{param}': breaks {rid}."
                 if broken("reflects-key"):  # the real key, as a careless router logs it back
                     message += f" (request authorization: {request.headers.get('authorization')})"
@@ -164,7 +166,8 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
             garbage = await _garbage(fault.name if fault is not None else "", calls)
             if garbage is not None:
                 return garbage
-            op = profile.operation(endpoint, body["model"])
+            op = profile.operation(endpoint, body["model"]) or next(
+                o for o in profile.operations() if o.endpoint == endpoint)  # only under accepts-unknown-model
             base_url = str(request.base_url).rstrip("/") + profile.base_path
             payload = await asyncio.to_thread(_generate, op, body, base_url)
             media = "text/plain" if broken("text-plain") else "application/json"
