@@ -314,8 +314,8 @@ class _PlanBuilder:
                      body=cheapest_body(op), origin="example", auth=auth,
                      also=("auth.status-401", "auth.no-key-echo", "error.shape"))
 
-    def build(self) -> list[Case]:
-        ops = self.profile.operations()
+    def build(self, models: tuple[str, ...] = ()) -> list[Case]:
+        ops = [op for op in self.profile.operations() if not models or op.model in models]
         self.auth(ops[0])
         self.header_cases(ops[0])
         for op in ops:
@@ -325,12 +325,17 @@ class _PlanBuilder:
         return self.cases
 
 
-def build_plan(profile: Profile, *, seed: int = 0, examples: int = 2) -> list[Case]:
+def build_plan(profile: Profile, *, seed: int = 0, examples: int = 2, models: tuple[str, ...] = ()) -> list[Case]:
     """Every case a run of ``profile`` sends, in send order.
 
     Auth and invalid cases (free on a conformant router) come first, then the
     valid (billable) ones, so that a generation budget is spent last.
     ``examples`` is the number of Hypothesis draws per rule and per model; the
-    same ``seed`` gives the same list.
+    same ``seed`` gives the same list. ``models`` keeps only those models'
+    cases (all when empty); ``ValueError`` names an id the profile lacks.
     """
-    return _PlanBuilder(profile, seed=seed, examples=examples).build()
+    unknown = [m for m in models if m not in profile.models]
+    if unknown:
+        raise ValueError(f"profile {profile.name!r} has no model {', '.join(map(repr, unknown))}; "
+                         f"models: {', '.join(profile.models)}")
+    return _PlanBuilder(profile, seed=seed, examples=examples).build(models)

@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="seed of the Hypothesis draws (default 0)")
     run.add_argument("--examples", type=int, default=2, help="Hypothesis draws per rule and model (default 2)")
     run.add_argument("--fault", help="break the embedded reference router with this fault (see serve --list-faults)")
+    run.add_argument("--models", metavar="M,...", help="only these models (comma-separated ids)")
+    run.add_argument("--header", action="append", default=[], metavar="'Name: value'",
+                     help="an extra header for every request, e.g. a gateway route (repeatable; never the key)")
     run.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS",
                      help="seconds to wait for data from the router before a case fails (default 180)")
     run.add_argument("--workers", type=int, default=1, metavar="N",
@@ -62,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--seed", type=int, default=0)
     plan.add_argument("--examples", type=int, default=2)
     plan.add_argument("--format", choices=("text", "json"), default="text")
+    plan.add_argument("--models", metavar="M,...", help="only these models (comma-separated ids)")
 
     schema = sub.add_parser("schema", help="print one generated JSON Schema (Draft 2020-12)")
     schema.add_argument("--profile", required=True, metavar="NAME|PATH")
@@ -108,6 +112,10 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
         pytest_args += ["--router-max-generations", str(args.max_generations)]
     if args.fault:
         pytest_args += ["--router-fault", args.fault]
+    if args.models:
+        pytest_args += ["--router-models", args.models]
+    for header in args.header:
+        pytest_args += ["--router-header", header]
     if args.timeout != 180.0:
         pytest_args += ["--router-timeout", str(args.timeout)]
     if args.workers > 1:
@@ -174,7 +182,12 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from ._cases import build_plan
     from ._spec import load_profile
 
-    plan = build_plan(load_profile(args.profile), seed=args.seed, examples=args.examples)
+    models = tuple(m for m in (args.models or "").split(",") if m)
+    try:
+        plan = build_plan(load_profile(args.profile), seed=args.seed, examples=args.examples, models=models)
+    except ValueError as exc:
+        print(f"conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     totals: dict[str, Any] = {"cases": len(plan), "billable_requests": sum(c.billable for c in plan),
                               "images": sum(c.images for c in plan)}
     if args.format == "json":

@@ -55,6 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="send at most N billable (image-generating) requests; later ones are skipped")
     group.addoption("--router-results", default=None, help="write results.json (schema_version 1) to this path")
     group.addoption("--router-fault", default=None, help="break the embedded reference router with this fault")
+    group.addoption("--router-models", default=None, metavar="M,...",
+                    help="only these models of the profile (comma-separated ids)")
+    group.addoption("--router-header", action="append", default=[], metavar="'Name: value'",
+                    help="send this extra header with every request (repeatable)")
     group.addoption("--router-timeout", type=float, default=180.0,
                     help="seconds to wait for data from the router before a case fails (default 180)")
     group.addoption("--router-latency", type=float, default=0.0,
@@ -78,7 +82,12 @@ class ConformanceRun:
         self.catalogue = catalogue(self.profile)
         self.levels = {rid: req.level for rid, req in self.catalogue.items()}
         self.seed: int = opt("--router-seed")
-        self.plan: list[Case] = build_plan(self.profile, seed=self.seed, examples=opt("--router-examples"))
+        models = tuple(m for m in (opt("--router-models") or "").split(",") if m)
+        try:
+            self.plan: list[Case] = build_plan(self.profile, seed=self.seed, examples=opt("--router-examples"),
+                                               models=models)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
         self.max_generations: int | None = opt("--router-max-generations")
         self.url: str | None = opt("--router-url")
         self.record = RunRecord(self.profile, self.catalogue, self.url or "(reference router)", self.seed)
@@ -103,7 +112,9 @@ class ConformanceRun:
                                latency_s=opt("--router-latency")))
             self.record.router_url = self.url
         timeout = opt("--router-timeout")
-        client = RouterClient(self.url, api_key=key, limits=Limits(read_s=timeout, total_s=max(timeout, 300.0)))
+        extra = dict(h.split(":", 1) for h in opt("--router-header") if ":" in h)
+        client = RouterClient(self.url, api_key=key, limits=Limits(read_s=timeout, total_s=max(timeout, 300.0)),
+                              headers={k.strip(): v.strip() for k, v in extra.items()})
         self._stack.callback(client.close)
         try:
             client.probe()

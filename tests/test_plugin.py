@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from harness import build_plan, load_profile
 from harness._resources import suites_dir
 
@@ -67,3 +69,14 @@ def test_workers_keep_the_generation_budget(pytester):
     pytester.runpytest("--router-profile", "worldrouter", "--router-workers", "4", "--router-max-generations", "3",
                        "--router-results", "b.json")
     assert json.loads((pytester.path / "b.json").read_text())["requests"]["billable"] == 3
+
+
+def test_models_filter_and_extra_headers(pytester):
+    pytester.makepyfile(test_generations=SUITE)
+    result = pytester.runpytest("--router-profile", "worldrouter", "--router-models", "grok-imagine-image",
+                                "--router-header", "X-Route: blue", "--router-results", "m.json", "--collect-only", "-q")
+    ids = [line for line in result.stdout.lines if "::" in line]
+    assert any("test_auth" in i for i in ids) and any("gen.grok-imagine-image." in i for i in ids)
+    assert not any("gpt-image-2" in i or "grok-imagine-image-quality" in i for i in ids)
+    bad = pytester.runpytest("--router-profile", "worldrouter", "--router-models", "no-such-model")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
