@@ -21,7 +21,16 @@ from hypothesis import strategies as st
 
 from ._requirements import behaviour_id
 from ._spec import Operation, Param, Profile, Rule
-from ._strategies import _geometry, keep_conditions, cheapest_body, invalid_body, size_segments, valid_body
+from ._strategies import (
+    _geometry,
+    cheapest_body,
+    input_image_data_uri,
+    input_mask_data_uri,
+    invalid_body,
+    keep_conditions,
+    size_segments,
+    valid_body,
+)
 
 #: What every rejection of an invalid request is also checked for.
 _REJECTION = ("error.shape", "error.status", "error.no-image", "error.param")
@@ -222,6 +231,18 @@ class _PlanBuilder:
         if n is not None and n.rule_value("maximum", 2) >= 2:
             self.add(requirement=behaviour_id("data.count", prefix), label=f"{op.model} n=2", kind="valid",
                      op=op, body={**base, "n": 2}, origin="example", also=(accepts,))
+        for param in op.params.values():
+            if param.type != "image":
+                continue
+            limit = param.rule_value("max_items")
+            if param.name == "image" and limit and limit > 1:
+                self.add(requirement=param.rules["max_items"].requirement.id, label=f"{limit} images on the limit",
+                         kind="valid", op=op, body={**base, param.name: [input_image_data_uri()] * limit},
+                         origin="boundary", also=(accepts,), note=f"valid: exactly {limit} input images")
+            if param.name == "mask" and "image" in op.params:
+                self.add(requirement=accepts, label=f"{op.model} with mask", kind="valid", op=op,
+                         body={**base, "image": base.get("image", input_image_data_uri()), "mask": input_mask_data_uri()},
+                         origin="example", note="a mask the size of the input image, transparent where to edit")
         ratio = op.params.get("aspect_ratio")
         other = [v for v in (ratio.choices if ratio is not None else ()) if v != ratio.default]
         if other:  # one non-square shape proves the router draws the asked ratio (each costs an image)

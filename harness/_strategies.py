@@ -27,6 +27,7 @@ __all__ = [
     "cheapest_body",
     "cheapest_size",
     "input_image_data_uri",
+    "input_mask_data_uri",
     "keep_conditions",
     "invalid_body",
     "invalid_value",
@@ -164,6 +165,17 @@ def input_image_data_uri() -> str:
     ImageDraw.Draw(image).rectangle((64, 64, 192, 192), fill=(40, 120, 220))
     out = io.BytesIO()
     image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+@lru_cache(maxsize=1)
+def input_mask_data_uri() -> str:
+    """A PNG mask for :func:`input_image_data_uri` (256 x 256 pixels, RGBA): its centre is fully
+    transparent, the area to edit (OpenAI: "fully transparent areas ... indicate where `image` should be edited")."""
+    mask = Image.new("RGBA", (256, 256), (0, 0, 0, 255))
+    ImageDraw.Draw(mask).rectangle((64, 64, 192, 192), fill=(0, 0, 0, 0))
+    out = io.BytesIO()
+    mask.save(out, format="PNG")
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
