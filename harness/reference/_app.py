@@ -120,7 +120,8 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                 found = {rid: p for rid, p in found.items() if rid not in skipped}
         return found
 
-    calls = [0]
+    calls = [0]  # answers so far (rate-limited answers every other one with 429)
+    stalled: set[str] = set()  # the stall fault stalls once
 
     def make_handler(endpoint: str):
         async def handle(request: Request) -> Response:
@@ -163,7 +164,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                 if broken("reflects-key"):  # the real key, as a careless router logs it back
                     message += f" (request authorization: {request.headers.get('authorization')})"
                 return _error(status, message, type_="invalid_request_error", param=param, code=rid, fault=fault)
-            garbage = await _garbage(fault.name if fault is not None else "", calls)
+            garbage = await _garbage(fault.name if fault is not None else "", stalled)
             if garbage is not None:
                 return garbage
             op = profile.operation(endpoint, body["model"]) or next(
@@ -252,7 +253,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
     return Starlette(routes=routes)
 
 
-async def _garbage(name: str, calls: list[int]) -> Response | None:
+async def _garbage(name: str, stalled: set[str]) -> Response | None:
     """What a broken router sends instead of an answer to a valid request, for the garbage faults."""
     if name == "garbage-json":
         return Response(b'{"created": 17, "data": [{"b64_json": "iVBOR', media_type="application/json")
@@ -260,8 +261,8 @@ async def _garbage(name: str, calls: list[int]) -> Response | None:
         return Response(b'{"data": "' + b"A" * (50 * 1024 * 1024), media_type="application/json")
     if name == "truncated-body":
         return Response(b'{"created": 1', media_type="application/json", headers={"content-length": "100000"})
-    if name == "stall" and not calls[1:]:
-        calls.append(1)  # only the first generation request stalls
+    if name == "stall" and not stalled:
+        stalled.add(name)  # only the first generation request stalls
         await asyncio.sleep(30)
     return None
 
