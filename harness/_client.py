@@ -121,7 +121,7 @@ class RouterClient:
         except httpx.HTTPError:
             return  # it answered something; the cases will judge it
 
-    def post_json(self, path: str, body: dict[str, Any], *, auth: str = "valid",
+    def post(self, path: str, body: dict[str, Any], *, auth: str = "valid",
                   headers: dict[str, str | None] | None = None,
                   form: tuple[list[tuple[str, str]], list[tuple[str, tuple[str, bytes, str]]]] | None = None) -> Exchange:
         """POST ``body`` to ``path`` as JSON, or as multipart/form-data when ``form`` is given.
