@@ -15,6 +15,7 @@ import json
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -92,12 +93,19 @@ def _usage(body: dict[str, Any], n: int) -> dict[str, Any]:
     }
 
 
-def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = None, latency_s: float = 0.0) -> Starlette:
+#: Resets the TCP connection of the client at this ``(host, port)``; given by the server that runs the app.
+ResetConnection = Callable[[Any], None]
+
+
+def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = None, latency_s: float = 0.0,
+               reset_connection: ResetConnection | None = None) -> Starlette:
     """A Starlette app serving every endpoint of ``profile`` under its ``base_path`` (``/v1``).
 
     ``api_key`` None disables auth; ``latency_s`` (seconds) delays each
     answer; ``fault`` breaks exactly one rule. Images answered as ``url``
     are served from ``<base_path>/_images/<id>`` (the latest 256 are kept).
+    ``reset_connection`` is how the ``connection-reset`` fault drops a
+    connection (ASGI has no such message; the server provides it).
     """
     stored: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
 
@@ -164,6 +172,9 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                 if broken("reflects-key"):  # the real key, as a careless router logs it back
                     message += f" (request authorization: {request.headers.get('authorization')})"
                 return _error(status, message, type_="invalid_request_error", param=param, code=rid, fault=fault)
+            if broken("connection-reset") and reset_connection is not None:
+                reset_connection(request.client)  # TCP RST: the client sees "connection reset by peer"
+                return Response(b"")
             garbage = await _garbage(fault.name if fault is not None else "", stalled)
             if garbage is not None:
                 return garbage

@@ -62,6 +62,7 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("garbage-json", "answers valid requests 200 with a body that is not JSON", "response.schema"),
     Fault("huge-body", "answers valid requests with a 50 MB body that is not JSON", "response.schema"),
     Fault("truncated-body", "closes the connection before the announced Content-Length", "accepts-valid"),
+    Fault("connection-reset", "resets the TCP connection (RST) instead of answering a valid request", "accepts-valid"),
     Fault("stall", "stalls 30 s before answering the first generation request", "accepts-valid"),
     Fault("rate-limited", "answers every other request 429 with Retry-After: 0 (the harness retries)", None),
     Fault("attempt-without-region", "omits region from extra.routing.attempts items", "response.schema",

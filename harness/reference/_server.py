@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +18,24 @@ from ._faults import Fault
 __all__ = ["running_router", "serve_forever"]
 
 
+def _resetter(server: list[uvicorn.Server]):
+    """A ``reset_connection`` for the app: abort the client's connection with SO_LINGER 0, so the peer gets a TCP RST."""
+
+    def reset(client: object) -> None:
+        for protocol in list(server[0].server_state.connections) if server else ():
+            if getattr(protocol, "client", None) == tuple(client or ()):  # type: ignore[arg-type]
+                sock = protocol.transport.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                protocol.transport.abort()
+
+    return reset
+
+
+def _app(profile: Profile, *, api_key: str | None, fault: Fault | None, latency_s: float, server: list[uvicorn.Server]):
+    return create_app(profile, api_key=api_key, fault=fault, latency_s=latency_s, reset_connection=_resetter(server))
+
+
 @contextmanager
 def running_router(profile: Profile, *, api_key: str | None, fault: Fault | None = None, latency_s: float = 0.0,
                    host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
@@ -24,10 +44,12 @@ def running_router(profile: Profile, *, api_key: str | None, fault: Fault | None
     ``port=0`` picks a free ephemeral port. Raises ``RuntimeError`` if the
     server does not start within 10 seconds.
     """
-    config = uvicorn.Config(create_app(profile, api_key=api_key, fault=fault, latency_s=latency_s),
+    holder: list[uvicorn.Server] = []
+    config = uvicorn.Config(_app(profile, api_key=api_key, fault=fault, latency_s=latency_s, server=holder),
                             host=host, port=port, log_level="warning", lifespan="off", limit_concurrency=256,
                             timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
+    holder.append(server)
     thread = threading.Thread(target=server.run, name=f"reference-router-{profile.name}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -45,4 +67,8 @@ def running_router(profile: Profile, *, api_key: str | None, fault: Fault | None
 
 def serve_forever(profile: Profile, *, api_key: str | None, fault: Fault | None, latency_s: float, host: str, port: int) -> None:
     """Serve ``profile`` in the foreground until interrupted."""
-    uvicorn.run(create_app(profile, api_key=api_key, fault=fault, latency_s=latency_s), host=host, port=port, log_level="info")
+    holder: list[uvicorn.Server] = []
+    config = uvicorn.Config(_app(profile, api_key=api_key, fault=fault, latency_s=latency_s, server=holder),
+                            host=host, port=port, log_level="info")
+    holder.append(uvicorn.Server(config))
+    holder[0].run()
