@@ -48,7 +48,8 @@ class Case:
     the client sends). ``headers`` are extra request headers (``None``: do not
     send that header at all). ``params`` are the request fields an invalid case
     gets wrong (what ``error.param`` should name). ``billable`` is true when a conformant router
-    charges for it; ``images`` is how many images that would be.
+    charges for it; ``images`` is how many images that would be. ``skip`` is
+    why the case cannot be sent as configured (empty: send it).
     """
 
     id: str
@@ -64,6 +65,7 @@ class Case:
     headers: dict[str, str | None] = field(default_factory=dict)
     encoding: str = "json"
     params: tuple[str, ...] = ()
+    skip: str = ""
 
     @property
     def images(self) -> int:
@@ -86,6 +88,7 @@ class Case:
             "encoding": self.encoding,
             "headers": self.headers,
             "request": self.body,
+            **({"skip": self.skip} if self.skip else {}),
         }
 
 
@@ -173,17 +176,18 @@ def _size_boundaries(param: Param) -> tuple[list[tuple[str, str]], list[tuple[st
 
 
 class _PlanBuilder:
-    def __init__(self, profile: Profile, *, seed: int, examples: int) -> None:
+    def __init__(self, profile: Profile, *, seed: int, examples: int, input_image_url: str | None) -> None:
         self.profile = profile
         self.seed = seed
         self.examples = examples
+        self.input_image_url = input_image_url
         self.cases: list[Case] = []
         self.ids: set[str] = set()
 
     def add(self, *, requirement: str, label: str, kind: str, op: Operation, body: dict[str, Any],
             origin: str, also: tuple[str, ...] = (), auth: str = "valid", note: str = "",
             headers: dict[str, str | None] | None = None, encoding: str | None = None,
-            params: tuple[str, ...] = ()) -> None:
+            params: tuple[str, ...] = (), skip: str = "") -> None:
         case_id = f"{requirement}[{label}]"
         serial = 2
         while case_id in self.ids:
@@ -193,9 +197,9 @@ class _PlanBuilder:
         headers = {**self.required_headers(), **(headers or {})}
         self.cases.append(Case(
             id=case_id, kind=kind, endpoint=op.endpoint, model=op.model, body=body,
-            requirements=(requirement, *also), billable=kind == "valid" and op.billable,
+            requirements=(requirement, *also), billable=kind == "valid" and op.billable and not skip,
             origin=origin, auth=auth, note=note, headers=headers,
-            encoding=encoding or self.encoding(op), params=params,
+            encoding=encoding or self.encoding(op), params=params, skip=skip,
         ))
 
     def encoding(self, op: Operation) -> str:
@@ -239,6 +243,8 @@ class _PlanBuilder:
                 self.add(requirement=param.rules["max_items"].requirement.id, label=f"{limit} images on the limit",
                          kind="valid", op=op, body={**base, param.name: [input_image_data_uri()] * limit},
                          origin="boundary", also=(accepts,), note=f"valid: exactly {limit} input images")
+            if param.name == "image" and "url" in param.inputs:
+                self.url_input(op, base)
             if param.name == "mask" and "image" in op.params:
                 self.add(requirement=accepts, label=f"{op.model} with mask", kind="valid", op=op,
                          body={**base, "image": base.get("image", input_image_data_uri()), "mask": input_mask_data_uri()},
@@ -269,6 +275,18 @@ class _PlanBuilder:
         for i, body in enumerate(_draw(valid_body(op), self.examples, self.seed)):
             self.add(requirement=accepts, label=f"{op.model} drawn {i + 1}", kind="valid", op=op,
                      body=body, origin="drawn", headers=headers)
+
+    def url_input(self, op: Operation, base: dict[str, Any]) -> None:
+        """One valid case whose input image is an http(s) URL the router must fetch.
+
+        Only the user can name a URL that their router can reach
+        (``input_image_url``); without one the case is planned but skipped.
+        """
+        url = self.input_image_url
+        self.add(requirement=behaviour_id("accepts-valid", op.prefix), label=f"{op.model} image as URL", kind="valid",
+                 op=op, body={**base, "image": url or "https://example.invalid/input.png"}, origin="example",
+                 note="the input image as a URL the router fetches",
+                 skip="" if url else "no input image URL: pass --input-image-url with a PNG the router can fetch")
 
     def invalid(self, op: Operation) -> None:
         for param in op.params.values():
@@ -346,7 +364,8 @@ class _PlanBuilder:
         return self.cases
 
 
-def build_plan(profile: Profile, *, seed: int = 0, examples: int = 2, models: tuple[str, ...] = ()) -> list[Case]:
+def build_plan(profile: Profile, *, seed: int = 0, examples: int = 2, models: tuple[str, ...] = (),
+               input_image_url: str | None = None) -> list[Case]:
     """Every case a run of ``profile`` sends, in send order.
 
     Auth and invalid cases (free on a conformant router) come first, then the
@@ -359,4 +378,4 @@ def build_plan(profile: Profile, *, seed: int = 0, examples: int = 2, models: tu
     if unknown:
         raise ValueError(f"profile {profile.name!r} has no model {', '.join(map(repr, unknown))}; "
                          f"models: {', '.join(profile.models)}")
-    return _PlanBuilder(profile, seed=seed, examples=examples).build(models)
+    return _PlanBuilder(profile, seed=seed, examples=examples, input_image_url=input_image_url).build(models)

@@ -52,13 +52,18 @@ class RunRecord:
     duration_s: float = 0.0
     _sequence: Any = field(default_factory=hashlib.sha256, repr=False)
 
-    def note_request(self, request: dict[str, Any]) -> None:
+    def note_request(self, request: dict[str, Any], *, router_url: str | None = None) -> None:
         """Fold one sent request (method, path, headers without the key, encoding, body) into the run's digest.
 
         Two runs with the same seed send the same sequence, so they report the
         same ``requests.sequence_sha256``; compare it to prove a replay is exact.
+        ``router_url`` (the embedded router's, whose port changes every run) is
+        written as ``<router>`` wherever a request names it (image URL inputs).
         """
-        self._sequence.update(json.dumps(request, sort_keys=True).encode() + b"\n")
+        text = json.dumps(request, sort_keys=True)
+        if router_url:
+            text = text.replace(router_url, "<router>")
+        self._sequence.update(text.encode() + b"\n")
 
     def requirement_rows(self) -> list[dict[str, Any]]:
         rows = []

@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="send up to N requests at once (default 1); the verdict is the same")
     run.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
                      help="slow the embedded reference router by this much per request (benchmarks)")
+    run.add_argument("--input-image-url", metavar="URL",
+                     help="a PNG the router can fetch, for profiles that take image URLs as input "
+                          "(default with the embedded router: one it serves; else those cases are skipped)")
 
     serve = sub.add_parser("serve", help="run the reference router alone (a local mock router)")
     serve.add_argument("--profile", default="worldrouter", metavar="NAME|PATH")
@@ -66,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--examples", type=int, default=2)
     plan.add_argument("--format", choices=("text", "json"), default="text")
     plan.add_argument("--models", metavar="M,...", help="only these models (comma-separated ids)")
+    plan.add_argument("--input-image-url", metavar="URL", help="as for run: the image URL input cases send")
 
     schema = sub.add_parser("schema", help="print one generated JSON Schema (Draft 2020-12)")
     schema.add_argument("--profile", required=True, metavar="NAME|PATH")
@@ -122,6 +126,8 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
         pytest_args += ["--router-workers", str(args.workers)]
     if args.latency:
         pytest_args += ["--router-latency", str(args.latency)]
+    if args.input_image_url:
+        pytest_args += ["--router-input-image-url", args.input_image_url]
     code = _pytest_exit_to_ours(int(pytest.main(pytest_args)))
     _summarize(out / "results.json", out / "report.html")
     return code
@@ -184,7 +190,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
     models = tuple(m for m in (args.models or "").split(",") if m)
     try:
-        plan = build_plan(load_profile(args.profile), seed=args.seed, examples=args.examples, models=models)
+        plan = build_plan(load_profile(args.profile), seed=args.seed, examples=args.examples, models=models,
+                          input_image_url=args.input_image_url)
     except ValueError as exc:
         print(f"conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -194,7 +201,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(json.dumps({"cases": [c.to_json() for c in plan], "totals": totals}, indent=2))
         return EXIT_OK
     for case in plan:
-        print(f"{'$' if case.billable else ' '} {case.kind:<7} {case.id}")
+        skip = f"  (skipped: {case.skip})" if case.skip else ""
+        print(f"{'$' if case.billable else ' '} {case.kind:<7} {case.id}{skip}")
     by_model: dict[str, list[int]] = {}
     for case in plan:
         row = by_model.setdefault(case.model, [0, 0, 0])

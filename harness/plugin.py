@@ -65,6 +65,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="slow the embedded reference router by this many seconds per request")
     group.addoption("--router-workers", type=int, default=1,
                     help="send up to N requests at once (checks, verdict and report are the same as with 1)")
+    group.addoption("--router-input-image-url", default=None, metavar="URL",
+                    help="a PNG the router can fetch, for image-URL input cases (default with the embedded "
+                         "router: one it serves; with --router-url and none given, those cases are skipped)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -82,12 +85,6 @@ class ConformanceRun:
         self.catalogue = catalogue(self.profile)
         self.levels = {rid: req.level for rid, req in self.catalogue.items()}
         self.seed: int = opt("--router-seed")
-        models = tuple(m for m in (opt("--router-models") or "").split(",") if m)
-        try:
-            self.plan: list[Case] = build_plan(self.profile, seed=self.seed, examples=opt("--router-examples"),
-                                               models=models)
-        except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
         self.max_generations: int | None = opt("--router-max-generations")
         self.url: str | None = opt("--router-url")
         self.record = RunRecord(self.profile, self.catalogue, self.url or "(reference router)", self.seed)
@@ -96,6 +93,37 @@ class ConformanceRun:
         self._stack = ExitStack()
         self._started = time.monotonic()
         self._prefetched: dict[str, Exchange] | None = None
+        self._embedded = self.url is None
+        self._key: str | None = None
+        models = tuple(m for m in (opt("--router-models") or "").split(",") if m)
+        try:
+            self.plan: list[Case] = build_plan(self.profile, seed=self.seed, examples=opt("--router-examples"),
+                                               models=models, input_image_url=self._input_image_url())
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    def _input_image_url(self) -> str | None:
+        """The user's ``--router-input-image-url``, else (embedded router) the input image it serves."""
+        given = self.config.getoption("--router-input-image-url")
+        if given or not self._embedded or not any("url" in p.inputs for op in self.profile.operations()
+                                                   for p in op.params.values() if p.type == "image"):
+            return given
+        from .reference import INPUT_IMAGE_PATH
+
+        self._start_reference_router()
+        return f"{self.url}{INPUT_IMAGE_PATH}"
+
+    def _start_reference_router(self) -> None:
+        if self.url is not None:
+            return
+        from .reference import get_fault, running_router
+
+        opt = self.config.getoption
+        self._key = os.environ.get(opt("--router-api-key-env")) or f"sk-reference-{secrets.token_hex(8)}"
+        self.url = self._stack.enter_context(
+            running_router(self.profile, api_key=self._key, fault=get_fault(opt("--router-fault")),
+                           latency_s=opt("--router-latency")))
+        self.record.router_url = self.url
 
     def connect(self) -> RouterClient:
         """Start the reference router if needed and check the router is reachable (once)."""
@@ -103,14 +131,10 @@ class ConformanceRun:
             return self._client
         opt = self.config.getoption
         key = os.environ.get(opt("--router-api-key-env")) or None
-        if self.url is None:
-            from .reference import get_fault, running_router
-
-            key = key or f"sk-reference-{secrets.token_hex(8)}"
-            self.url = self._stack.enter_context(
-                running_router(self.profile, api_key=key, fault=get_fault(opt("--router-fault")),
-                               latency_s=opt("--router-latency")))
-            self.record.router_url = self.url
+        if self._embedded:
+            self._start_reference_router()
+            key = self._key
+        assert self.url is not None
         timeout = opt("--router-timeout")
         extra = dict(h.split(":", 1) for h in opt("--router-header") if ":" in h)
         client = RouterClient(self.url, api_key=key, limits=Limits(read_s=timeout, total_s=max(timeout, 300.0)),
@@ -151,7 +175,7 @@ class ConformanceRun:
         self.connect()
         chosen, billable = [], 0
         for case in cases:
-            if not self._over_budget(billable, case):
+            if not case.skip and not self._over_budget(billable, case):
                 chosen.append(case)
                 billable += case.billable
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conformance") as pool:
@@ -163,6 +187,9 @@ class ConformanceRun:
         record = CaseRecord(case.id, case.requirements, case.billable)
         self.records[case.id] = record
         self.record.cases.append(record)
+        if case.skip:
+            record.skipped = case.skip
+            pytest.skip(record.skipped)
         if self._over_budget(self.record.billable_sent, case):
             record.skipped = f"generation budget spent (--max-generations {self.max_generations})"
             pytest.skip(record.skipped)
@@ -171,7 +198,8 @@ class ConformanceRun:
         self.record.sent += 1
         self.record.retried += exchange.retries
         self.record.note_request({"method": "POST", "path": endpoint.path, "auth": case.auth, "headers": case.headers,
-                                  "encoding": case.encoding, "body": case.body})
+                                  "encoding": case.encoding, "body": case.body},
+                                 router_url=self.url if self._embedded else None)
         self.record.billable_sent += case.billable
         record.transport_error = exchange.status is None
         verdict = check_case(self.profile, case, exchange)

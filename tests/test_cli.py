@@ -174,3 +174,30 @@ def test_429_with_retry_after_is_retried_not_failed(tmp_path):
     results = read_results(tmp_path, "worldrouter")
     assert results["verdict"] == "conformant" and not failed_ids(results)
     assert results["requests"]["retried"] >= results["requests"]["sent"] // 2 > 0
+
+
+def test_image_url_inputs_are_fetched_by_the_router_and_skipped_without_a_url(tmp_path):
+    """ImageRouter takes input images as URLs: the embedded router serves one and fetches it back;
+    a URL that serves no image makes those valid cases fail; a real router without --input-image-url skips them."""
+    from harness._spec import load_profile
+    from harness.reference import running_router
+
+    args = ("run", "--profile", "imagerouter", "--models", "test/test")
+    proc = run_cli(*args, "--report-dir", str(tmp_path / "ok"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert read_results(tmp_path / "ok", "imagerouter")["requests"]["skipped"] == 0
+    assert "image as URL" in (tmp_path / "ok" / "imagerouter" / "junit.xml").read_text()
+
+    missing = f"http://127.0.0.1:{_free_port()}/missing.png"
+    proc = run_cli(*args, "--input-image-url", missing, "--report-dir", str(tmp_path / "bad"), cwd=tmp_path)
+    assert proc.returncode == 1
+    rows = {r["id"]: r for r in read_results(tmp_path / "bad", "imagerouter")["requirements"]}
+    failures = rows["gen.accepts-valid"]["failures"] + rows["edit.accepts-valid"]["failures"]
+    assert {f["request"]["body"]["image"] for f in failures} == {missing}
+    assert all("image as URL" in f["case"] for f in failures) and len(failures) == 2
+
+    with running_router(load_profile("imagerouter"), api_key="sk-url-test") as url:
+        proc = run_cli(*args, "--router-url", url, "--report-dir", str(tmp_path / "real"), cwd=tmp_path,
+                       env={"ROUTER_API_KEY": "sk-url-test"})
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert read_results(tmp_path / "real", "imagerouter")["requests"]["skipped"] == 2

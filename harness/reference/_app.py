@@ -18,7 +18,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from PIL import Image, ImageDraw
+import httpx
+from PIL import Image, ImageDraw, UnidentifiedImageError
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -26,12 +27,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .._dimensions import parse_size
-from .._forms import body_from_form
+from .._forms import body_from_form, decode_data_uri
 from .._schema import header_violations, request_violations
 from .._spec import PIL_FORMATS, Operation, Profile
 from ._faults import Fault
 
-__all__ = ["create_app"]
+__all__ = ["INPUT_IMAGE_PATH", "create_app"]
 
 _COLORS = [(220, 40, 40), (40, 120, 220), (40, 170, 80), (230, 180, 30)]
 
@@ -59,6 +60,9 @@ def render_image(width: int, height: int, fmt: str, *, index: int = 0, transpare
     image.save(out, format=PIL_FORMATS[fmt], **options)
     return out.getvalue()
 
+
+#: Where, under the profile's ``base_path``, the router serves a 256 x 256 PNG for image-URL inputs.
+INPUT_IMAGE_PATH = "/_inputs/input.png"
 
 #: How many generated images the router keeps for ``url`` answers (oldest dropped first).
 _STORED_IMAGES = 256
@@ -175,6 +179,12 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
             if broken("connection-reset") and reset_connection is not None:
                 reset_connection(request.client)  # TCP RST: the client sees "connection reset by peer"
                 return Response(b"")
+            op = profile.operation(endpoint, body.get("model"))
+            unreadable = await _unreadable_input(op, body) if op is not None else None
+            if unreadable:
+                param, why = unreadable
+                return _error(400, f"Invalid image in '{param}': {why}", type_="invalid_request_error", param=param,
+                              code="invalid_image", fault=fault)
             garbage = await _garbage(fault.name if fault is not None else "", stalled)
             if garbage is not None:
                 return garbage
@@ -257,11 +267,58 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
             return Response(status_code=404)
         return Response(found[0], media_type=found[1])
 
-    routes = [Route(profile.base_path + "/_images/{image_id}", image, methods=["GET"])]
+    async def input_image(request: Request) -> Response:
+        return Response(render_image(256, 256, "png"), media_type="image/png")
+
+    routes = [Route(profile.base_path + "/_images/{image_id}", image, methods=["GET"]),
+              Route(profile.base_path + INPUT_IMAGE_PATH, input_image, methods=["GET"])]
     for name, endpoint in profile.endpoints.items():
         for path in (endpoint.path, *endpoint.alternative_paths):
             routes.append(Route(profile.base_path + path, make_handler(name), methods=["POST"]))
     return Starlette(routes=routes)
+
+
+#: Hosts the reference router fetches image URLs from: it never sends traffic off the machine.
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+async def _unreadable_input(op: Operation, body: dict[str, Any]) -> tuple[str, str] | None:
+    """``(param, why)`` for the first input image that is not a readable image, else ``None``.
+
+    Files arrive as ``data:`` URIs (see ``body_from_form``); ``http(s)`` URLs
+    are fetched, on loopback only; each kind must be one the parameter's
+    ``inputs`` lists (when it lists any).
+    """
+    for name, param in op.params.items():
+        if param.type != "image" or name not in body:
+            continue
+        for value in body[name] if isinstance(body[name], list) else [body[name]]:
+            decoded = decode_data_uri(value)
+            kind = "data_uri" if decoded is not None else "url" if str(value).startswith(("http://", "https://")) else None
+            if kind is None:
+                return name, "neither a file, a data: URI nor an http(s) URL"
+            if param.inputs and kind not in param.inputs and not (kind == "data_uri" and "file" in param.inputs):
+                return name, f"{kind} inputs are not accepted here (documented: {', '.join(param.inputs)})"
+            raw = decoded[0] if decoded is not None else await _fetch(str(value))
+            if raw is None:
+                return name, f"could not fetch {value!r} (this router fetches loopback URLs only)"
+            try:
+                Image.open(io.BytesIO(raw)).verify()
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+                return name, "the bytes are not an image"
+    return None
+
+
+async def _fetch(url: str) -> bytes | None:
+    """The body of a 200 answer to GET ``url`` on a loopback host (at most 16 MiB, 5 s), else ``None``."""
+    try:
+        if httpx.URL(url).host not in _LOOPBACK_HOSTS:
+            return None
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            answer = await client.get(url)
+    except (httpx.HTTPError, httpx.InvalidURL):
+        return None
+    return answer.content if answer.status_code == 200 and len(answer.content) <= 16 * 1024 * 1024 else None
 
 
 async def _garbage(name: str, stalled: set[str]) -> Response | None:
