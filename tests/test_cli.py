@@ -201,3 +201,36 @@ def test_image_url_inputs_are_fetched_by_the_router_and_skipped_without_a_url(tm
                        env={"ROUTER_API_KEY": "sk-url-test"})
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert read_results(tmp_path / "real", "imagerouter")["requests"]["skipped"] == 2
+
+
+def test_readme_serve_and_curl_example_gives_an_image_a_person_can_open(tmp_path):
+    """README: ``conformance serve --profile worldrouter --port 8000 --api-key sk-test``, then its curl line."""
+    import re
+    import subprocess
+    import sys
+    import time
+
+    from PIL import Image
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    serve = re.search(r"`(conformance serve --profile worldrouter --port 8000 [^`]*)`", readme).group(1)
+    curl = next(block for block in re.findall(r"```sh\n(.*?)```", readme, re.S) if "127.0.0.1:8000" in block)
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "harness.cli", *serve.split()[1:-4], "--port", str(port),
+                               *serve.split()[-2:]], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        script = curl.replace("127.0.0.1:8000", f"127.0.0.1:{port}").replace("| python ", f"| {sys.executable} ")
+        proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    with Image.open(tmp_path / "out.png") as image:
+        assert (image.format, image.size) == ("PNG", (1536, 1024))

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from PIL import Image
 
@@ -25,7 +26,7 @@ from harness._spec import Operation, Profile, load_profile
 from harness._strategies import cheapest_body, input_image_data_uri
 from harness.reference import running_router
 
-openai = pytest.importorskip("openai")
+
 
 KEY = "sk-sdk-test"
 PROFILES = sorted(builtin_profiles())
