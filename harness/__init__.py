@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 from ._cases import Case, build_plan
 from ._errors import HarnessError, ProfileNotFound, RouterUnreachable, SpecError
 from ._requirements import catalogue
+from ._results import results_schema
 from ._schema import error_schema, request_schema, request_violations, response_schema
 from ._spec import Profile, Requirement, load_profile
 
@@ -31,4 +32,5 @@ __all__ = [
     "request_schema",
     "request_violations",
     "response_schema",
+    "results_schema",
 ]

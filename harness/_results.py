@@ -15,11 +15,17 @@ from typing import Any
 
 from . import __version__
 from ._checks import CheckResult
+from ._resources import specs_dir
 from ._spec import Profile, Requirement
 
-__all__ = ["CaseRecord", "RunRecord", "SCHEMA_VERSION"]
+__all__ = ["CaseRecord", "RunRecord", "SCHEMA_VERSION", "results_schema"]
 
 SCHEMA_VERSION = 1
+
+
+def results_schema() -> dict[str, Any]:
+    """The JSON Schema (Draft 2020-12) every ``results.json`` of this ``SCHEMA_VERSION`` satisfies (shipped in ``specs/``)."""
+    return json.loads((specs_dir() / "results.schema.json").read_text(encoding="utf-8"))
 
 
 @dataclass

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
+from jsonschema import Draft202012Validator
 
-from harness import load_profile
+from harness import load_profile, results_schema
 
 # CI runs the property tests derandomized: the same examples on every run, so a
 # red build is reproducible; locally they explore new examples each time.
@@ -37,8 +38,20 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: f
     )
 
 
+_RESULTS = Draft202012Validator(results_schema())
+
+
 def read_results(report_dir: Path, profile: str) -> dict[str, Any]:
-    return json.loads((report_dir / profile / "results.json").read_text(encoding="utf-8"))
+    """``report_dir/profile/results.json``, after checking it against the shipped results schema (every test's file is)."""
+    return load_results(report_dir / profile / "results.json")
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """A results.json file, asserted valid against the shipped results schema."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in _RESULTS.iter_errors(data)]
+    assert not problems, problems[:5]
+    return data
 
 
 def failed_ids(results: dict[str, Any]) -> set[str]:

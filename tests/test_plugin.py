@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
 from harness import build_plan, load_profile
 from harness._resources import suites_dir
+
+from .conftest import load_results
 
 SUITE = (suites_dir() / "test_generations.py").read_text(encoding="utf-8")
 
@@ -16,7 +17,7 @@ def test_plugin_runs_suite_against_reference_router(pytester):
     pytester.makepyfile(test_generations=SUITE)
     result = pytester.runpytest("--router-profile", "worldrouter", "--router-results", "out/results.json", "-p", "no:randomly")
     result.assert_outcomes(passed=len(build_plan(load_profile("worldrouter"))))
-    data = json.loads((pytester.path / "out" / "results.json").read_text())
+    data = load_results(pytester.path / "out" / "results.json")
     assert data["verdict"] == "conformant"
 
 
@@ -32,7 +33,7 @@ def test_max_generations_skips_billable_cases(pytester):
     pytester.makepyfile(test_generations=SUITE)
     result = pytester.runpytest("--router-profile", "worldrouter", "--router-max-generations", "3",
                                 "--router-results", "r.json")
-    data = json.loads((pytester.path / "r.json").read_text())
+    data = load_results(pytester.path / "r.json")
     assert data["requests"]["billable"] == 3
     assert result.parseoutcomes()["skipped"] == data["requests"]["skipped"] > 0
 
@@ -48,7 +49,7 @@ def test_same_seed_sends_the_same_request_sequence(pytester):
     for run, seed in enumerate(("5", "5", "6")):
         pytester.runpytest("--router-profile", "worldrouter", "--router-seed", seed, "--router-results", f"r{run}.json",
                            "-p", "no:randomly")
-        digests.append(json.loads((pytester.path / f"r{run}.json").read_text())["requests"]["sequence_sha256"])
+        digests.append(load_results(pytester.path / f"r{run}.json")["requests"]["sequence_sha256"])
     assert digests[0] == digests[1] != digests[2]
 
 
@@ -58,7 +59,7 @@ def test_workers_give_the_same_verdict_table_and_request_sequence(pytester):
     for workers in ("1", "4"):
         pytester.runpytest("--router-profile", "worldrouter", "--router-workers", workers,
                            "--router-results", f"w{workers}.json", "-p", "no:randomly")
-        data = json.loads((pytester.path / f"w{workers}.json").read_text())
+        data = load_results(pytester.path / f"w{workers}.json")
         tables.append((data["verdict"], [(r["id"], r["status"], r["cases"]) for r in data["requirements"]],
                        data["requests"]["sequence_sha256"]))
     assert tables[0] == tables[1]
@@ -68,7 +69,7 @@ def test_workers_keep_the_generation_budget(pytester):
     pytester.makepyfile(test_generations=SUITE)
     pytester.runpytest("--router-profile", "worldrouter", "--router-workers", "4", "--router-max-generations", "3",
                        "--router-results", "b.json")
-    assert json.loads((pytester.path / "b.json").read_text())["requests"]["billable"] == 3
+    assert load_results(pytester.path / "b.json")["requests"]["billable"] == 3
 
 
 def test_models_filter_and_extra_headers(pytester):
