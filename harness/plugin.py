@@ -31,10 +31,12 @@ from ._forms import form_parts
 from ._requirements import catalogue
 from ._results import CaseRecord, RunRecord
 from ._spec import Profile, load_profile
+from .report import evidence_html, summary_html
 
 __all__ = ["ConformanceRun", "ConformanceWarning"]
 
 _RUN_KEY = pytest.StashKey["ConformanceRun"]()
+_HTML_REPORT_KEY = pytest.StashKey[Any]()
 
 
 class ConformanceWarning(UserWarning):
@@ -263,26 +265,6 @@ def conformance_run(request: pytest.FixtureRequest) -> ConformanceRun:
     return run
 
 
-def _evidence_html(record: CaseRecord, levels: dict[str, str]) -> str:
-    esc = html.escape
-    rows = "".join(
-        f"<tr><td>{'pass' if r.passed else 'FAIL'}</td><td>{esc(levels.get(r.requirement, 'MUST'))}</td>"
-        f"<td>{esc(r.requirement)}</td><td>{esc(r.message if not r.passed else '')}</td></tr>"
-        for r in record.results
-    )
-    ev = record.evidence
-    thumbs = "".join(f'<img src="{esc(t)}" alt="generated image" style="max-width:128px;margin:2px">'
-                     for t in ev.get("thumbnails", []))
-    return (
-        f"<div class='conformance-evidence'><table><tr><th>result</th><th>level</th><th>requirement</th>"
-        f"<th>message</th></tr>{rows}</table>"
-        f"<p><b>curl</b></p><pre>{esc(ev.get('curl', ''))}</pre>"
-        f"<p><b>request</b></p><pre>{esc(json.dumps(ev.get('request'), indent=2))}</pre>"
-        f"<p><b>response</b> ({esc(str(ev.get('elapsed_s')))} s)</p><pre>{esc(json.dumps(ev.get('response'), indent=2))}</pre>"
-        f"{thumbs}</div>"
-    )
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):
     outcome = yield
@@ -297,7 +279,61 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):
         return
     from pytest_html import extras
 
-    report.extras = [*getattr(report, "extras", []), extras.html(_evidence_html(record, run.levels))]
+    rows = [("pass" if r.passed else "FAIL", run.levels.get(r.requirement, "MUST"), r.requirement,
+             "" if r.passed else r.message) for r in record.results]
+    report.extras = [*getattr(report, "extras", []), extras.html(evidence_html(rows, record.evidence))]
+
+
+@pytest.fixture(autouse=True)
+def _junit_names_cases_by_requirement(request: pytest.FixtureRequest) -> None:
+    """In ``junit.xml`` a case is the testcase ``<requirement id>[<label>]`` of class ``conformance.<profile>``.
+
+    CI systems then list results by requirement. ``record_xml_attribute`` is
+    pytest's public way to set them (marked experimental; its warnings are
+    muted: ``name`` and ``classname`` are standard attributes in every junit family).
+    """
+    case = getattr(getattr(request.node, "callspec", None), "params", {}).get("case")
+    run = request.config.stash.get(_RUN_KEY, None)
+    if not isinstance(case, Case) or run is None:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pytest.PytestExperimentalApiWarning)
+        warnings.filterwarnings("ignore", message="record_xml_attribute is incompatible with junit_family")
+        record = request.getfixturevalue("record_xml_attribute")
+        record("name", case.id)
+        record("classname", f"conformance.{run.profile.name}")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_report_title(report: Any) -> None:
+    """Keep pytest-html's report object: its title is set once the run knows its profile (at the summary)."""
+    report.config.stash[_HTML_REPORT_KEY] = report
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str],
+                                session: pytest.Session) -> None:
+    """The verdict banner and the requirement table, above pytest-html's results table."""
+    run = session.config.stash.get(_RUN_KEY, None)
+    if run is not None:
+        run.record.duration_s = time.monotonic() - run._started
+        data = run.record.to_json()
+        prefix.append(summary_html(data))
+        html_report = session.config.stash.get(_HTML_REPORT_KEY, None)
+        if html_report is not None:
+            html_report.title = f"{run.profile.name}: {data['verdict']} (image router conformance)"
+
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_header(cells: list[str]) -> None:
+    cells.insert(2, '<th class="sortable" data-column-type="requirements">Requirements</th>')
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
+    ids = dict(report.user_properties).get("requirements", "")
+    cells.insert(2, f'<td class="col-requirements">{html.escape(str(ids))}</td>')
 
 
 @pytest.hookimpl(trylast=True)

@@ -1,7 +1,8 @@
-"""Reports across profiles: ``index.html`` linking each profile's report."""
+"""Report fragments for pytest-html (banner, requirement table, evidence) and ``index.html`` across profiles."""
 
 from __future__ import annotations
 
+from ._html import evidence_html, requirement_anchor, summary_html
 from ._index import write_index
 
-__all__ = ["write_index"]
+__all__ = ["evidence_html", "requirement_anchor", "summary_html", "write_index"]
