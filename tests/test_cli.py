@@ -234,3 +234,14 @@ def test_readme_serve_and_curl_example_gives_an_image_a_person_can_open(tmp_path
         server.wait(timeout=10)
     with Image.open(tmp_path / "out.png") as image:
         assert (image.format, image.size) == ("PNG", (1536, 1024))
+
+
+def test_a_schema_failure_does_not_hide_the_image_checks(tmp_path):
+    """A response missing ``created`` fails the schema, yet its images are still decoded and measured."""
+    proc = run_cli("run", "--profile", "worldrouter", "--fault", "missing-created", "--report-dir", str(tmp_path),
+                   cwd=tmp_path)
+    assert proc.returncode == 1
+    rows = {r["id"]: r for r in read_results(tmp_path, "worldrouter")["requirements"]}
+    assert rows["gen.response.schema"]["status"] == "failed"
+    for rid in ("gen.image.decodes", "gen.image.dimensions", "gen.data.count", "gen.image.format"):
+        assert rows[rid]["status"] == "passed" and rows[rid]["cases"] > 0, rid
