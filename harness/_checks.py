@@ -104,8 +104,10 @@ def _check_created(op: Operation, body: dict[str, Any], exchange: Exchange, verd
     if not isinstance(created, (int, float)) or isinstance(created, bool):
         return  # the response schema judges presence and type
     unit = op.response.created_unit
-    seconds = created / 1000 if unit == "milliseconds" else created
-    off = seconds - exchange.sent_at
+    try:
+        off = (created / 1000 if unit == "milliseconds" else created) - exchange.sent_at
+    except OverflowError:
+        off = float("inf")
     verdict.add(behaviour_id("response.created", op.prefix), abs(off) <= CREATED_TOLERANCE_S,
                 f"created={created} read in {unit} is {off:+,.0f} s from the client clock"
                 f" (documented unit: {unit}; allowed ±{CREATED_TOLERANCE_S} s)")
@@ -191,6 +193,8 @@ def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange) -> tuple[I
         return None, f"no {' or '.join(fields)} field"
     if field == "b64_json":
         return _decode(item[field])
+    if not isinstance(item[field], str):
+        return None, f"{field} is not a string: {str(item[field])[:80]!r}"
     download = exchange.downloads.get(item[field])
     if download is None:
         return None, f"url {str(item[field])[:120]!r} was not fetched"

@@ -30,6 +30,7 @@ from ._evidence import build_evidence
 from ._forms import form_parts
 from ._requirements import catalogue
 from ._results import CaseRecord, RunRecord
+from ._resources import suites_dir
 from ._spec import Profile, load_profile
 from .report import evidence_html, summary_html
 
@@ -48,7 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--router-url", default=None,
                     help="router base URL as the OpenAI SDK takes it (e.g. https://router.example/v1); "
                          "default: an embedded reference router on 127.0.0.1")
-    group.addoption("--router-profile", default="worldrouter", help="built-in profile name or path to a profile YAML")
+    group.addoption("--router-profile", default=None,
+                    help="built-in profile name or path to a profile YAML (default worldrouter)")
     group.addoption("--router-api-key-env", default="ROUTER_API_KEY",
                     help="environment variable holding the router API key (default ROUTER_API_KEY)")
     group.addoption("--router-seed", type=int, default=0, help="seed for the Hypothesis draws (same seed, same requests)")
@@ -73,6 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if _is_conformance_session(config) and config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(_RequirementsColumn(), "image-router-conformance-html-columns")
     config.addinivalue_line("markers", "cases(*kinds): parametrize `case` with the plan's cases of these kinds "
                                        "(valid, invalid, auth)")
 
@@ -83,7 +87,7 @@ class ConformanceRun:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         opt = config.getoption
-        self.profile: Profile = load_profile(opt("--router-profile"))
+        self.profile: Profile = load_profile(opt("--router-profile") or "worldrouter")
         self.catalogue = catalogue(self.profile)
         self.levels = {rid: req.level for rid, req in self.catalogue.items()}
         self.seed: int = opt("--router-seed")
@@ -204,7 +208,11 @@ class ConformanceRun:
                                  router_url=self.url if self._embedded else None)
         self.record.billable_sent += case.billable
         record.transport_error = exchange.status is None
-        verdict = check_case(self.profile, case, exchange)
+        try:
+            verdict = check_case(self.profile, case, exchange)
+        except Exception as exc:  # an answer no check foresaw: a failed case with evidence, never a crash
+            verdict = Verdict()
+            verdict.add(case.requirements[0], False, f"the harness could not judge this answer: {exc!r}"[:500])
         record.results = verdict.results
         record.evidence = build_evidence(exchange, verdict.images, redact=client.redact)
         for result in failures(verdict, self.levels, "SHOULD"):
@@ -325,15 +333,27 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
 
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_header(cells: list[str]) -> None:
-    cells.insert(2, '<th class="sortable" data-column-type="requirements">Requirements</th>')
+class _RequirementsColumn:
+    """pytest-html's results table gets a Requirements column, in conformance runs only."""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(2, '<th class="sortable" data-column-type="requirements">Requirements</th>')
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
+        if not cells:  # another plugin hid this row
+            return
+        properties = [p for p in getattr(report, "user_properties", ()) if isinstance(p, tuple) and len(p) == 2]
+        cells.insert(2, f'<td class="col-requirements">{html.escape(str(dict(properties).get("requirements", "")))}</td>')
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
-    ids = dict(report.user_properties).get("requirements", "")
-    cells.insert(2, f'<td class="col-requirements">{html.escape(str(ids))}</td>')
+def _is_conformance_session(config: pytest.Config) -> bool:
+    """A router option was given, or the suites are being run: the session certifies a router."""
+    if config.getoption("--router-url") or config.getoption("--router-profile"):
+        return True
+    suites = str(suites_dir())
+    return any(str(Path(arg.split("::")[0]).resolve()).startswith(suites) for arg in config.args)
 
 
 @pytest.hookimpl(trylast=True)

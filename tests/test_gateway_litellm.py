@@ -13,8 +13,10 @@ or a deviation LiteLLM fixed) fails the test, so the expectations stay true.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -42,23 +44,37 @@ def _cache_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def litellm() -> Path:
-    """The ``litellm`` command of a virtual environment holding ``litellm[proxy]==LITELLM_VERSION`` (installed once)."""
+    """The ``litellm`` command of a virtual environment holding ``litellm[proxy]==LITELLM_VERSION`` (installed once).
+
+    A file lock keeps two pytest-xdist workers from installing into the same folder at once.
+    """
     venv = _cache_dir() / f"litellm-{LITELLM_VERSION}"
-    ready = venv / ".installed"
-    if not ready.exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        venv.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", f"litellm[proxy]=={LITELLM_VERSION}"],
-                       check=True, timeout=900)
-        ready.write_text(LITELLM_VERSION)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with (venv.parent / f"litellm-{LITELLM_VERSION}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".installed").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", f"litellm[proxy]=={LITELLM_VERSION}"],
+                           check=True, timeout=900)
+            (venv / ".installed").write_text(LITELLM_VERSION)
     return venv / "bin" / "litellm"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports on 127.0.0.1."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+#: Settings that would change what LiteLLM does (a database, its own options) or send traffic through a proxy.
+_FOREIGN = ("DATABASE_URL", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 @pytest.mark.parametrize("profile", sorted(EXPECTATIONS["profiles"]))
@@ -66,12 +82,20 @@ def test_litellm_in_front_of_the_reference_router(litellm, profile, tmp_path):
     """README's gateway recipe, ``examples/certify-gateway.sh``, run as a CI job would run it."""
     expected = EXPECTATIONS["profiles"][profile]
     models = expected["models"]
-    env = {**os.environ, "PROFILE": profile, "MODELS": ",".join(models), "REPORT_DIR": str(tmp_path / "reports"),
-           "UPSTREAM_PORT": str(_free_port()), "GATEWAY_PORT": str(_free_port()),
-           "UPSTREAM_KEY": UPSTREAM_KEY, "GATEWAY_KEY": MASTER_KEY,
-           "PATH": os.pathsep.join([str(litellm.parent), str(Path(sys.executable).parent), os.environ["PATH"]])}
-    proc = subprocess.run(["bash", str(EXAMPLES / "certify-gateway.sh")], check=False, env=env, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=600)
+    upstream_port, gateway_port = _free_ports(2)
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN and not k.startswith("LITELLM_")}
+    env.update({"PROFILE": profile, "MODELS": ",".join(models), "REPORT_DIR": str(tmp_path / "reports"),
+                "UPSTREAM_PORT": str(upstream_port), "GATEWAY_PORT": str(gateway_port),
+                "UPSTREAM_KEY": UPSTREAM_KEY, "GATEWAY_KEY": MASTER_KEY, "NO_PROXY": "127.0.0.1,localhost",
+                "PATH": os.pathsep.join([str(litellm.parent), str(Path(sys.executable).parent), os.environ["PATH"]])})
+    script = subprocess.Popen(["bash", str(EXAMPLES / "certify-gateway.sh")], env=env, cwd=tmp_path, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        stdout, stderr = script.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        os.killpg(script.pid, signal.SIGKILL)  # the script, the upstream and the gateway
+        raise
+    proc = subprocess.CompletedProcess(script.args, script.returncode, stdout, stderr)
     assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr[-3000:]
     results = read_results(tmp_path / "reports", profile)
     report = tmp_path / "reports" / profile / "report.html"

@@ -82,3 +82,14 @@ def test_models_filter_and_extra_headers(pytester):
     bad = pytester.runpytest("--router-profile", "worldrouter", "--router-models", "no-such-model")
     assert bad.ret in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR)
     bad.stdout.fnmatch_lines(["*has no model 'no-such-model'; models: gpt-image-2, *"])
+
+
+def test_an_unrelated_pytest_html_run_is_left_alone(pytester):
+    """The plugin loads in every pytest session: a project's own --html run, even with a collection
+    error, gets no crash and no Requirements column."""
+    pytester.makepyfile(test_ok="def test_ok():\n    assert True\n", test_broken="import no_such_module_anywhere\n")
+    result = pytester.runpytest("--html", "r.html", "--continue-on-collection-errors", "-p", "no:randomly")
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=1, errors=1)
+    page = (pytester.path / "r.html").read_text()
+    assert "test_ok" in page and "Requirements" not in page and "irc-banner" not in page

@@ -74,7 +74,7 @@ def test_junit_testcases_are_named_after_their_requirement_ids(faulty_run):
 def test_index_links_each_profile_cell_to_the_requirement_row_in_its_report(faulty_run):
     out, _, _ = faulty_run
     page = (out / "index.html").read_text(encoding="utf-8")
-    links = re.findall(r"href='(worldrouter/report\.html#([^']+))'>([a-z]+)</a>", page)
+    links = re.findall(r"href='(\./worldrouter/report\.html#([^']+))'>([a-z]+)</a>", page)
     report = (out / "worldrouter" / "report.html").read_text(encoding="utf-8")
     assert len(links) == len(read_results(out, "worldrouter")["requirements"])
     assert links[0][1:] == (requirement_anchor(BROKEN), "failed")  # failures first

@@ -97,8 +97,8 @@ def _usage(body: dict[str, Any], n: int) -> dict[str, Any]:
     }
 
 
-#: Resets the TCP connection of the client at this ``(host, port)``; given by the server that runs the app.
-ResetConnection = Callable[[Any], None]
+#: Resets the TCP connection of the client at this ``(host, port)`` (true if it found it); given by the server.
+ResetConnection = Callable[[Any], bool]
 
 
 def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = None, latency_s: float = 0.0,
@@ -177,8 +177,10 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                     message += f" (request authorization: {request.headers.get('authorization')})"
                 return _error(status, message, type_="invalid_request_error", param=param, code=rid, fault=fault)
             if broken("connection-reset") and reset_connection is not None:
-                reset_connection(request.client)  # TCP RST: the client sees "connection reset by peer"
-                return Response(b"")
+                if reset_connection(request.client):  # TCP RST: the client sees "connection reset by peer"
+                    return Response(b"")
+                return _error(500, "The connection-reset fault found no connection to reset.", type_="server_error",
+                              param=None, code="reset_failed", fault=fault)
             op = profile.operation(endpoint, body.get("model"))
             unreadable = await _unreadable_input(op, body) if op is not None else None
             if unreadable:
@@ -304,21 +306,30 @@ async def _unreadable_input(op: Operation, body: dict[str, Any]) -> tuple[str, s
                 return name, f"could not fetch {value!r} (this router fetches loopback URLs only)"
             try:
                 Image.open(io.BytesIO(raw)).verify()
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
                 return name, "the bytes are not an image"
     return None
 
 
 async def _fetch(url: str) -> bytes | None:
     """The body of a 200 answer to GET ``url`` on a loopback host (at most 16 MiB, 5 s), else ``None``."""
+    limit = 16 * 1024 * 1024
     try:
         if httpx.URL(url).host not in _LOOPBACK_HOSTS:
             return None
-        async with httpx.AsyncClient(timeout=5.0) as client:
-            answer = await client.get(url)
+        # trust_env=False: no HTTP(S)_PROXY detour off the machine; redirects are not followed
+        async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client, client.stream("GET", url) as answer:
+            if answer.status_code != 200:
+                return None
+            chunks, size = [], 0
+            async for chunk in answer.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    return None
+                chunks.append(chunk)
     except (httpx.HTTPError, httpx.InvalidURL):
         return None
-    return answer.content if answer.status_code == 200 and len(answer.content) <= 16 * 1024 * 1024 else None
+    return b"".join(chunks)
 
 
 async def _garbage(name: str, stalled: set[str]) -> Response | None:

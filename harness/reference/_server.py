@@ -21,13 +21,15 @@ __all__ = ["running_router", "serve_forever"]
 def _resetter(server: list[uvicorn.Server]):
     """A ``reset_connection`` for the app: abort the client's connection with SO_LINGER 0, so the peer gets a TCP RST."""
 
-    def reset(client: object) -> None:
+    def reset(client: object) -> bool:
         for protocol in list(server[0].server_state.connections) if server else ():
             if getattr(protocol, "client", None) == tuple(client or ()):  # type: ignore[arg-type]
                 sock = protocol.transport.get_extra_info("socket")
                 if sock is not None:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 protocol.transport.abort()
+                return True
+        return False
 
     return reset
 
@@ -47,6 +49,7 @@ def running_router(profile: Profile, *, api_key: str | None, fault: Fault | None
     holder: list[uvicorn.Server] = []
     config = uvicorn.Config(_app(profile, api_key=api_key, fault=fault, latency_s=latency_s, server=holder),
                             host=host, port=port, log_level="warning", lifespan="off", limit_concurrency=256,
+                            proxy_headers=False,
                             timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     holder.append(server)
@@ -69,6 +72,6 @@ def serve_forever(profile: Profile, *, api_key: str | None, fault: Fault | None,
     """Serve ``profile`` in the foreground until interrupted."""
     holder: list[uvicorn.Server] = []
     config = uvicorn.Config(_app(profile, api_key=api_key, fault=fault, latency_s=latency_s, server=holder),
-                            host=host, port=port, log_level="info")
+                            host=host, port=port, log_level="info", proxy_headers=False)
     holder.append(uvicorn.Server(config))
     holder[0].run()

@@ -13,6 +13,7 @@ import json
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ._html import requirement_anchor
 
@@ -38,15 +39,20 @@ Failed requirements come first; a dash means the profile has no such requirement
 """
 
 
+def _href(name: str, file: str) -> str:
+    """A relative link to ``<name>/<file>``, safe for any folder name (``./`` keeps it from reading as a scheme)."""
+    return escape(f"./{quote(name)}/{file}")
+
+
 def _profile_row(name: str, data: dict[str, Any]) -> str:
     failed = [r for r in data["requirements"] if r["status"] == "failed"]
     must = sum(r["level"] == "MUST" for r in failed)
     e = escape
-    return (f"<tr class='{e(data['verdict'])}'><td><a href='{e(name)}/report.html'>{e(name)}</a></td>"
+    return (f"<tr class='{e(data['verdict'])}'><td><a href='{_href(name, 'report.html')}'>{e(name)}</a></td>"
             f"<td>{e(data['verdict'])}</td><td>{must}</td><td>{len(failed) - must}</td>"
             f"<td>{data['requests']['sent']} ({data['requests']['billable']})</td><td>{e(data['router_url'])}</td>"
-            f"<td><a href='{e(name)}/report.html'>report</a> <a href='{e(name)}/results.json'>results.json</a> "
-            f"<a href='{e(name)}/junit.xml'>junit.xml</a></td></tr>")
+            f"<td><a href='{_href(name, 'report.html')}'>report</a> <a href='{_href(name, 'results.json')}'>results.json</a> "
+            f"<a href='{_href(name, 'junit.xml')}'>junit.xml</a></td></tr>")
 
 
 def _matrix(runs: dict[str, dict[str, Any]]) -> str:
@@ -64,7 +70,7 @@ def _matrix(runs: dict[str, dict[str, Any]]) -> str:
             if row is None:
                 cells.append("<td class='absent'>-</td>")
                 continue
-            link = f"{escape(name)}/report.html#{requirement_anchor(rid)}"
+            link = _href(name, f"report.html#{requirement_anchor(rid)}")
             cells.append(f"<td class='{escape(row['status'])}' title='{escape(row['level'])}: {escape(row['title'])}'>"
                          f"<a href='{link}'>{escape(row['status'])}</a> <small>{escape(row['level'])}</small></td>")
         lines.append(f"<tr><td><code>{escape(rid)}</code></td>{''.join(cells)}</tr>")
@@ -75,7 +81,7 @@ def write_index(report_dir: Path, profiles: list[str]) -> Path:
     """Write ``report_dir/index.html`` for the ``profiles`` that have a ``results.json``; returns its path."""
     runs = {name: json.loads((report_dir / name / "results.json").read_text(encoding="utf-8")) for name in profiles}
     page = _PAGE.format(rows="\n".join(_profile_row(n, d) for n, d in runs.items()),
-                        heads="".join(f"<th><a href='{escape(n)}/report.html'>{escape(n)}</a></th>" for n in runs),
+                        heads="".join(f"<th><a href='{_href(n, 'report.html')}'>{escape(n)}</a></th>" for n in runs),
                         matrix=_matrix(runs))
     path = report_dir / "index.html"
     path.write_text(page, encoding="utf-8")
