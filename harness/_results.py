@@ -18,9 +18,12 @@ from ._checks import CheckResult
 from ._resources import specs_dir
 from ._spec import Profile, Requirement
 
-__all__ = ["CaseRecord", "RunRecord", "SCHEMA_VERSION", "results_schema"]
+__all__ = ["STATUS_ORDER", "CaseRecord", "RunRecord", "SCHEMA_VERSION", "results_schema"]
 
 SCHEMA_VERSION = 1
+
+#: How requirement statuses sort wherever requirements are listed: what needs action first.
+STATUS_ORDER = {"failed": 0, "passed": 1, "skipped": 2}
 
 
 def results_schema() -> dict[str, Any]:
@@ -83,7 +86,7 @@ class RunRecord:
             status = "failed" if failures else ("passed" if touched else "skipped")
             rows.append({"id": rid, "level": req.level, "title": req.title, "source": str(req.source),
                          "status": status, "cases": len(touched), "failures": failures})
-        rows.sort(key=lambda r: ({"failed": 0, "passed": 1, "skipped": 2}[r["status"]], r["level"] != "MUST"))
+        rows.sort(key=lambda r: (STATUS_ORDER[r["status"]], r["level"] != "MUST"))
         return rows
 
     def verdict(self, rows: list[dict[str, Any]] | None = None) -> str:

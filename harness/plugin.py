@@ -259,6 +259,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("case", cases, ids=[c.id for c in cases])
 
 
+def _case_of(item: pytest.Item) -> Case | None:
+    """The plan case an item was parametrized with (``None`` for any other test)."""
+    case = getattr(getattr(item, "callspec", None), "params", {}).get("case")
+    return case if isinstance(case, Case) else None
+
+
 @pytest.fixture(scope="session")
 def conformance_run(request: pytest.FixtureRequest) -> ConformanceRun:
     """The session's :class:`ConformanceRun`, connected to the router under test.
@@ -268,8 +274,7 @@ def conformance_run(request: pytest.FixtureRequest) -> ConformanceRun:
     run = _run(request.config)
     run.connect()
     items = request.session.items
-    run.prefetch([item.callspec.params["case"] for item in items
-                  if isinstance(getattr(getattr(item, "callspec", None), "params", {}).get("case"), Case)])
+    run.prefetch([case for case in map(_case_of, items) if case is not None])
     return run
 
 
@@ -278,8 +283,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):
     outcome = yield
     report = outcome.get_result()
     run = item.config.stash.get(_RUN_KEY, None)
-    case = getattr(item, "callspec", None) and item.callspec.params.get("case")
-    if run is None or not isinstance(case, Case) or report.when != "call":
+    case = _case_of(item)
+    if run is None or case is None or report.when != "call":
         return
     record = run.records.get(case.id)
     report.user_properties.append(("requirements", " ".join(case.requirements)))
@@ -300,9 +305,9 @@ def _junit_names_cases_by_requirement(request: pytest.FixtureRequest) -> None:
     pytest's public way to set them (marked experimental; its warnings are
     muted: ``name`` and ``classname`` are standard attributes in every junit family).
     """
-    case = getattr(getattr(request.node, "callspec", None), "params", {}).get("case")
+    case = _case_of(request.node)
     run = request.config.stash.get(_RUN_KEY, None)
-    if not isinstance(case, Case) or run is None:
+    if case is None or run is None:
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pytest.PytestExperimentalApiWarning)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,15 @@ def load_results(path: Path) -> dict[str, Any]:
 
 def failed_ids(results: dict[str, Any]) -> set[str]:
     return {r["id"] for r in results["requirements"] if r["status"] == "failed"}
+
+
+def free_ports(count: int = 1) -> list[int]:
+    """``count`` distinct free TCP ports on 127.0.0.1 (all bound at once, so never the same one twice)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()

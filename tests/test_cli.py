@@ -11,7 +11,7 @@ import pytest
 from harness._resources import specs_dir
 from harness.reference import FAULTS
 
-from .conftest import failed_ids, read_results, run_cli
+from .conftest import failed_ids, free_ports, read_results, run_cli
 
 
 def test_run_against_reference_router_is_conformant(tmp_path):
@@ -39,14 +39,8 @@ def test_router_accepting_1000x1000_fails_the_multiple_of_16_rule(tmp_path):
     assert "gen.gpt-image-2.size.multiple-of-16" in (tmp_path / "worldrouter" / "report.html").read_text()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_router_exits_3_with_one_clear_line(tmp_path):
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_ports()[0]}/v1"
     proc = run_cli("run", "--profile", "worldrouter", "--router-url", url, "--report-dir", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 3
     assert "Traceback" not in proc.stdout + proc.stderr
@@ -188,7 +182,7 @@ def test_image_url_inputs_are_fetched_by_the_router_and_skipped_without_a_url(tm
     assert read_results(tmp_path / "ok", "imagerouter")["requests"]["skipped"] == 0
     assert "image as URL" in (tmp_path / "ok" / "imagerouter" / "junit.xml").read_text()
 
-    missing = f"http://127.0.0.1:{_free_port()}/missing.png"
+    missing = f"http://127.0.0.1:{free_ports()[0]}/missing.png"
     proc = run_cli(*args, "--input-image-url", missing, "--report-dir", str(tmp_path / "bad"), cwd=tmp_path)
     assert proc.returncode == 1
     rows = {r["id"]: r for r in read_results(tmp_path / "bad", "imagerouter")["requirements"]}
@@ -215,7 +209,7 @@ def test_readme_serve_and_curl_example_gives_an_image_a_person_can_open(tmp_path
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     serve = re.search(r"`(conformance serve --profile worldrouter --port 8000 [^`]*)`", readme).group(1)
     curl = next(block for block in re.findall(r"```sh\n(.*?)```", readme, re.S) if "127.0.0.1:8000" in block)
-    port = _free_port()
+    port = free_ports()[0]
     server = subprocess.Popen([sys.executable, "-m", "harness.cli", *serve.split()[1:-4], "--port", str(port),
                                *serve.split()[-2:]], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

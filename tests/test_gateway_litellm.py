@@ -18,7 +18,6 @@ import json
 import os
 import signal
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ import pytest
 
 from harness import build_plan, load_profile
 
-from .conftest import failed_ids, read_results
+from .conftest import failed_ids, free_ports, read_results
 
 pytestmark = pytest.mark.gateway
 
@@ -61,18 +60,6 @@ def litellm() -> Path:
     return venv / "bin" / "litellm"
 
 
-def _free_ports(count: int) -> list[int]:
-    """``count`` distinct free ports on 127.0.0.1."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 #: Settings that would change what LiteLLM does (a database, its own options) or send traffic through a proxy.
 _FOREIGN = ("DATABASE_URL", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
@@ -82,7 +69,7 @@ def test_litellm_in_front_of_the_reference_router(litellm, profile, tmp_path):
     """README's gateway recipe, ``examples/certify-gateway.sh``, run as a CI job would run it."""
     expected = EXPECTATIONS["profiles"][profile]
     models = expected["models"]
-    upstream_port, gateway_port = _free_ports(2)
+    upstream_port, gateway_port = free_ports(2)
     env = {k: v for k, v in os.environ.items() if k not in _FOREIGN and not k.startswith("LITELLM_")}
     env.update({"PROFILE": profile, "MODELS": ",".join(models), "REPORT_DIR": str(tmp_path / "reports"),
                 "UPSTREAM_PORT": str(upstream_port), "GATEWAY_PORT": str(gateway_port),

@@ -176,22 +176,21 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                 if broken("reflects-key"):  # the real key, as a careless router logs it back
                     message += f" (request authorization: {request.headers.get('authorization')})"
                 return _error(status, message, type_="invalid_request_error", param=param, code=rid, fault=fault)
+            op = profile.operation(endpoint, body["model"]) or next(
+                o for o in profile.operations() if o.endpoint == endpoint)  # only under accepts-unknown-model
+            unreadable = await _unreadable_input(op, body)
+            if unreadable:
+                param, why = unreadable
+                return _error(400, f"Invalid image in '{param}': {why}", type_="invalid_request_error", param=param,
+                              code="invalid_image", fault=fault)
             if broken("connection-reset") and reset_connection is not None:
                 if reset_connection(request.client):  # TCP RST: the client sees "connection reset by peer"
                     return Response(b"")
                 return _error(500, "The connection-reset fault found no connection to reset.", type_="server_error",
                               param=None, code="reset_failed", fault=fault)
-            op = profile.operation(endpoint, body.get("model"))
-            unreadable = await _unreadable_input(op, body) if op is not None else None
-            if unreadable:
-                param, why = unreadable
-                return _error(400, f"Invalid image in '{param}': {why}", type_="invalid_request_error", param=param,
-                              code="invalid_image", fault=fault)
             garbage = await _garbage(fault.name if fault is not None else "", stalled)
             if garbage is not None:
                 return garbage
-            op = profile.operation(endpoint, body["model"]) or next(
-                o for o in profile.operations() if o.endpoint == endpoint)  # only under accepts-unknown-model
             base_url = str(request.base_url).rstrip("/") + profile.base_path
             payload = await asyncio.to_thread(_generate, op, body, base_url)
             media = "text/plain" if broken("text-plain") else "application/json"

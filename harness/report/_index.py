@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from .._results import STATUS_ORDER
 from ._html import requirement_anchor
 
 __all__ = ["write_index"]
@@ -60,8 +61,7 @@ def _matrix(runs: dict[str, dict[str, Any]]) -> str:
     for name, data in runs.items():
         for row in data["requirements"]:
             by_id.setdefault(row["id"], {})[name] = row
-    order = {"failed": 0, "passed": 1, "skipped": 2}
-    ids = sorted(by_id, key=lambda rid: (min(order.get(r["status"], 3) for r in by_id[rid].values()), rid))
+    ids = sorted(by_id, key=lambda rid: (min(STATUS_ORDER.get(r["status"], 3) for r in by_id[rid].values()), rid))
     lines = []
     for rid in ids:
         cells = []
