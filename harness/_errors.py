@@ -12,7 +12,23 @@ Exception text never contains the router API key.
 
 from __future__ import annotations
 
-__all__ = ["HarnessError", "SpecError", "ProfileNotFound", "RouterUnreachable"]
+from typing import NamedTuple
+
+__all__ = ["EXIT_MUST_FAILED", "EXIT_NOT_ASSESSED", "EXIT_OK", "EXIT_USAGE", "HarnessError", "Problem",
+           "ProfileNotFound", "RouterUnreachable", "SpecError"]
+
+#: Exit codes of a run: every MUST requirement passed; a MUST requirement failed; a usage or spec error
+#: (SpecError, ProfileNotFound); the router could not be assessed (RouterUnreachable, no answers).
+EXIT_OK, EXIT_MUST_FAILED, EXIT_USAGE, EXIT_NOT_ASSESSED = 0, 1, 2, 3
+
+
+class Problem(NamedTuple):
+    """One mistake in a profile file: ``file``, 1-based ``line``, dotted ``key`` path, ``message``."""
+
+    file: str
+    line: int
+    key: str
+    message: str
 
 
 class HarnessError(Exception):
@@ -22,12 +38,12 @@ class HarnessError(Exception):
 class SpecError(HarnessError):
     """A profile file does not satisfy the spec language.
 
-    ``problems`` holds ``(file, line, key, message)`` tuples; ``str()`` renders
-    one ``file:line: key: message`` line per problem (line is 1-based).
+    ``problems`` holds :class:`Problem` tuples, sorted by file and line;
+    ``str()`` renders one ``file:line: key: message`` line per problem.
     """
 
     def __init__(self, problems: list[tuple[str, int, str, str]]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p[0], p[1]))
+        self.problems = sorted((Problem(*p) for p in problems), key=lambda p: (p.file, p.line))
         super().__init__(
             "\n".join(f"{f}:{line}: {key or '(top level)'}: {msg}" for f, line, key, msg in self.problems)
         )

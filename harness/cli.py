@@ -17,13 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._errors import HarnessError
+from ._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK, EXIT_USAGE, HarnessError
 from ._resources import builtin_profiles, suites_dir
+from .options import add_cli_options, config_from
+from .options import pytest_args as pytest_args_for
 
 __all__ = ["main"]
-
-EXIT_OK, EXIT_MUST_FAILED, EXIT_USAGE, EXIT_NOT_ASSESSED = 0, 1, 2, 3
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__.split("\n\n")[0])
@@ -32,27 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="certify a router and write reports")
     run.add_argument("--profile", action="append", dest="profiles", metavar="NAME|PATH",
                      help="profile to certify (repeatable); default: every built-in profile")
-    run.add_argument("--router-url", help="router base URL (OpenAI SDK base_url form, e.g. https://router.example/v1); "
-                                          "default: the embedded reference router on 127.0.0.1")
-    run.add_argument("--api-key-env", default="ROUTER_API_KEY", metavar="VAR",
-                     help="environment variable holding the API key (default ROUTER_API_KEY)")
     run.add_argument("--report-dir", default="reports", type=Path, help="where reports go (default reports/)")
-    run.add_argument("--max-generations", type=int, metavar="N", help="at most N billable requests per profile")
-    run.add_argument("--seed", type=int, default=0, help="seed of the Hypothesis draws (default 0)")
-    run.add_argument("--examples", type=int, default=2, help="Hypothesis draws per rule and model (default 2)")
-    run.add_argument("--fault", help="break the embedded reference router with this fault (see serve --list-faults)")
-    run.add_argument("--models", metavar="M,...", help="only these models (comma-separated ids)")
-    run.add_argument("--header", action="append", default=[], metavar="'Name: value'",
-                     help="an extra header for every request, e.g. a gateway route (repeatable; never the key)")
-    run.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS",
-                     help="seconds to wait for data from the router before a case fails (default 180)")
-    run.add_argument("--workers", type=int, default=1, metavar="N",
-                     help="send up to N requests at once (default 1); the verdict is the same")
-    run.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
-                     help="slow the embedded reference router by this much per request (benchmarks)")
-    run.add_argument("--input-image-url", metavar="URL",
-                     help="a PNG the router can fetch, for profiles that take image URLs as input "
-                          "(default with the embedded router: one it serves; else those cases are skipped)")
+    add_cli_options(run)
 
     serve = sub.add_parser("serve", help="run the reference router alone (a local mock router)")
     serve.add_argument("--profile", default="worldrouter", metavar="NAME|PATH")
@@ -65,11 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
     plan = sub.add_parser("plan", help="list the cases a run would send; sends nothing")
     plan.add_argument("--profile", required=True, metavar="NAME|PATH")
-    plan.add_argument("--seed", type=int, default=0)
-    plan.add_argument("--examples", type=int, default=2)
     plan.add_argument("--format", choices=("text", "json"), default="text")
-    plan.add_argument("--models", metavar="M,...", help="only these models (comma-separated ids)")
-    plan.add_argument("--input-image-url", metavar="URL", help="as for run: the image URL input cases send")
+    add_cli_options(plan, names=("seed", "examples", "models", "input_image_url"))
 
     schema = sub.add_parser("schema", help="print one generated JSON Schema (Draft 2020-12)")
     schema.add_argument("--profile", required=True, metavar="NAME|PATH")
@@ -93,7 +70,7 @@ def _pytest_exit_to_ours(code: int) -> int:
 def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
     import pytest
 
-    from ._spec import load_profile
+    from .spec import load_profile
 
     profile = load_profile(profile_arg)  # spec errors surface here, before any request
     out = args.report_dir / profile.name
@@ -102,32 +79,12 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
         str(suites_dir()), "-q", "--tb=no", "-rN", "-p", "no:cacheprovider",
         "--rootdir", str(suites_dir()),
         "--router-profile", profile_arg,
-        "--router-api-key-env", args.api_key_env,
-        "--router-seed", str(args.seed),
-        "--router-examples", str(args.examples),
         "--router-results", str(out / "results.json"),
         "--html", str(out / "report.html"), "--self-contained-html",
         "--junitxml", str(out / "junit.xml"),
-        "-W", "ignore::harness.plugin.ConformanceWarning", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        "-W", "ignore::harness.pytest_plugin.ConformanceWarning", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        *pytest_args_for(config_from(lambda name: getattr(args, name))),
     ]
-    if args.router_url:
-        pytest_args += ["--router-url", args.router_url]
-    if args.max_generations is not None:
-        pytest_args += ["--router-max-generations", str(args.max_generations)]
-    if args.fault:
-        pytest_args += ["--router-fault", args.fault]
-    if args.models:
-        pytest_args += ["--router-models", args.models]
-    for header in args.header:
-        pytest_args += ["--router-header", header]
-    if args.timeout != 180.0:
-        pytest_args += ["--router-timeout", str(args.timeout)]
-    if args.workers > 1:
-        pytest_args += ["--router-workers", str(args.workers)]
-    if args.latency:
-        pytest_args += ["--router-latency", str(args.latency)]
-    if args.input_image_url:
-        pytest_args += ["--router-input-image-url", args.input_image_url]
     code = _pytest_exit_to_ours(int(pytest.main(pytest_args)))
     _summarize(out / "results.json", out / "report.html")
     return code
@@ -176,7 +133,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             breaks = f"breaks {fault.breaks}" if fault.breaks else "breaks nothing (the harness copes)"
             print(f"{fault.name:<{width}}  {breaks}: {fault.description}")
         return EXIT_OK
-    from ._spec import load_profile
+    from .spec import load_profile
 
     profile = load_profile(args.profile)
     serve_forever(profile, api_key=args.api_key, fault=get_fault(args.fault), latency_s=args.latency,
@@ -185,12 +142,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from ._cases import build_plan
-    from ._spec import load_profile
+    from .plan import build_plan
+    from .spec import load_profile
 
-    models = tuple(m for m in (args.models or "").split(",") if m)
     try:
-        plan = build_plan(load_profile(args.profile), seed=args.seed, examples=args.examples, models=models,
+        plan = build_plan(load_profile(args.profile), seed=args.seed, examples=args.examples, models=args.models,
                           input_image_url=args.input_image_url)
     except ValueError as exc:
         print(f"conformance: {exc}", file=sys.stderr)
@@ -216,8 +172,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from ._schema import error_schema, request_schema, response_schema
-    from ._spec import load_profile
+    from .derive.schema import error_schema, request_schema, response_schema
+    from .spec import load_profile
 
     profile = load_profile(args.profile)
     name = args.model or next(iter(profile.models))
@@ -226,7 +182,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     model = profile.models[name]
-    op = model.operations.get(args.endpoint)
+    op = model.endpoints.get(args.endpoint)
     if args.kind == "request":
         if op is None:
             print(f"conformance: model {name!r} does not serve endpoint {args.endpoint!r}", file=sys.stderr)
@@ -239,15 +195,15 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_openapi(args: argparse.Namespace) -> int:
-    from ._openapi import openapi_document
-    from ._spec import load_profile
+    from .derive.openapi import openapi_document
+    from .spec import load_profile
 
     print(json.dumps(openapi_document(load_profile(args.profile)), indent=2))
     return EXIT_OK
 
 
 def _cmd_profiles(args: argparse.Namespace) -> int:
-    from ._spec import load_profile
+    from .spec import load_profile
 
     for name in builtin_profiles():
         profile = load_profile(name)

@@ -173,7 +173,7 @@ def test_429_with_retry_after_is_retried_not_failed(tmp_path):
 def test_image_url_inputs_are_fetched_by_the_router_and_skipped_without_a_url(tmp_path):
     """ImageRouter takes input images as URLs: the embedded router serves one and fetches it back;
     a URL that serves no image makes those valid cases fail; a real router without --input-image-url skips them."""
-    from harness._spec import load_profile
+    from harness.spec import load_profile
     from harness.reference import running_router
 
     args = ("run", "--profile", "imagerouter", "--models", "test/test")

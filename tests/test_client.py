@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import time
 
-from harness._client import _retry_after_s
+from harness.transport.client import _retry_after_s
 
 
 def test_retry_after_delay_seconds_and_http_date():

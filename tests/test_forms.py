@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from harness import load_profile
-from harness._forms import body_from_form, decode_data_uri, form_parts
-from harness._strategies import input_image_data_uri
+from harness.transport.forms import body_from_form, decode_data_uri, form_parts
+from harness.derive.strategies import input_image_data_uri
 
 OPENAI = load_profile("openai")
-EDIT = OPENAI.operation("edits", "gpt-image-1")
+EDIT = OPENAI.model_endpoint("edits", "gpt-image-1")
 
 
 def _received(data, files):

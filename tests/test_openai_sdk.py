@@ -20,10 +20,10 @@ import openai
 import pytest
 from PIL import Image
 
-from harness._forms import decode_data_uri
+from harness.transport.forms import decode_data_uri
 from harness._resources import builtin_profiles
-from harness._spec import Operation, Profile, load_profile
-from harness._strategies import cheapest_body, input_image_data_uri
+from harness.spec import ModelEndpoint, Profile, load_profile
+from harness.derive.strategies import cheapest_body, input_image_data_uri
 from harness.reference import running_router
 
 
@@ -47,7 +47,7 @@ def _as_file(value: str, index: int) -> tuple[str, bytes, str]:
     return f"input-{index}.png", raw, media
 
 
-def _sdk_call(client: Any, op: Operation) -> tuple[Any, dict[str, Any]]:
+def _sdk_call(client: Any, op: ModelEndpoint) -> tuple[Any, dict[str, Any]]:
     """Call the SDK method for ``op`` with its cheapest valid body; returns ``(answer, body)``."""
     body = cheapest_body(op)
     method = client.images.generate if op.endpoint == "generations" else client.images.edit
@@ -72,7 +72,7 @@ def _decode(item: Any) -> Image.Image:
 
 def test_the_sdk_parses_every_operation_answer(served):
     profile, client = served
-    for op in profile.operations():
+    for op in profile.model_endpoints():
         answer, body = _sdk_call(client, op)
         assert isinstance(answer, openai.types.ImagesResponse), op.name
         assert isinstance(answer.created, int) and answer.created > 0
@@ -88,7 +88,7 @@ def test_the_sdk_parses_every_operation_answer(served):
 
 def test_the_sdk_raises_its_typed_errors_from_our_error_answers(served):
     profile, client = served
-    op = next(iter(profile.operations()))
+    op = next(iter(profile.model_endpoints()))
     bad = {**cheapest_body(op), "model": "no-such-image-model"}
     with pytest.raises(openai.BadRequestError) as caught:
         client.images.generate(**{k: v for k, v in bad.items() if k in ("model", "prompt")},

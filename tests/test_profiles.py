@@ -12,10 +12,10 @@ import pytest
 from openapi_spec_validator import validate as validate_openapi
 
 from harness import catalogue, error_schema, load_profile, request_schema, request_violations, response_schema
-from harness._forms import body_from_form
-from harness._openapi import openapi_document
+from harness.transport.forms import body_from_form
+from harness.derive.openapi import openapi_document
 from harness._resources import builtin_profiles
-from harness._schema import header_violations, validator_for
+from harness.derive.schema import header_violations, validator_for
 
 from .conftest import SEEDS
 
@@ -59,7 +59,7 @@ def test_every_seed_quote_is_in_its_seed(name):
 def test_every_generated_schema_is_valid_draft_2020_12(name):
     profile = PROFILES[name]
     jsonschema.Draft202012Validator.check_schema(error_schema(profile))
-    for op in profile.operations():
+    for op in profile.model_endpoints():
         jsonschema.Draft202012Validator.check_schema(request_schema(profile, op))
         jsonschema.Draft202012Validator.check_schema(response_schema(profile, op))
 
@@ -69,7 +69,7 @@ def test_every_openapi_document_is_valid_openapi_3_1(name):
     document = openapi_document(PROFILES[name])
     validate_openapi(document)
     assert document["openapi"] == "3.1.0"
-    for op in PROFILES[name].operations():
+    for op in PROFILES[name].model_endpoints():
         assert PROFILES[name].endpoints[op.endpoint].path in document["paths"]
 
 
@@ -134,7 +134,7 @@ def test_imagerouter_json_and_form_data_examples():
     fields = [a.split("=", 1) for a in shlex.split(curl)[1:] if "=" in a and not a.startswith("http")]
     parts = [(k, (b"\x89PNG fake", "image/webp")) if v.startswith("@") else (k, v) for k, v in fields]
     assert [k for k, _ in parts].count("image[]") == 2
-    op = PROFILES["imagerouter"].operation("edits", "openai/gpt-image-1")
+    op = PROFILES["imagerouter"].model_endpoint("edits", "openai/gpt-image-1")
     form_body = body_from_form(op, parts)
     assert isinstance(form_body["image"], list) and len(form_body["image"]) == 2
     _request_ok("imagerouter", "edits", form_body)
@@ -145,7 +145,7 @@ def test_imagerouter_json_and_form_data_examples():
 
 def test_imagerouter_defaults_and_limits():
     profile = PROFILES["imagerouter"]
-    op = profile.operation("generations", "test/test")
+    op = profile.model_endpoint("generations", "test/test")
     assert op.image_fields_for({"model": "test/test"}) == ("url",)
     assert op.image_fields_for({"model": "test/test", "response_format": "b64_ephemeral"}) == ("b64_json",)
     assert op.effective({})["output_format"] == "webp" and op.response.created_unit == "milliseconds"
@@ -230,7 +230,7 @@ def test_opengateway_examples_and_rules():
 def test_openai_baseline_rules():
     profile = PROFILES["openai"]
     assert set(profile.models) == {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2", "dall-e-2", "dall-e-3"}
-    assert set(profile.models["dall-e-3"].operations) == {"generations"}
+    assert set(profile.models["dall-e-3"].endpoints) == {"generations"}
     assert profile.endpoints["edits"].encodings == ("multipart",)
     gen = {"model": "gpt-image-1", "prompt": "p"}
     assert set(request_violations(profile, "generations", {**gen, "background": "transparent", "output_format": "jpeg"})) == {
@@ -242,14 +242,14 @@ def test_openai_baseline_rules():
     assert set(request_violations(profile, "generations", {"model": "gpt-image-2", "prompt": "p", "size": "1000x1000"})) == {
         "gen.gpt-image-2.size.multiple-of-16"}
     # moderation is a generations field; input_fidelity an edits one, and not on gpt-image-1-mini
-    assert "moderation" not in profile.operation("edits", "gpt-image-1").params
-    assert "input_fidelity" in profile.operation("edits", "gpt-image-1").params
-    assert "input_fidelity" not in profile.operation("edits", "gpt-image-1-mini").params
+    assert "moderation" not in profile.model_endpoint("edits", "gpt-image-1").params
+    assert "input_fidelity" in profile.model_endpoint("edits", "gpt-image-1").params
+    assert "input_fidelity" not in profile.model_endpoint("edits", "gpt-image-1-mini").params
     assert set(request_violations(profile, "edits", {"model": "dall-e-2", "prompt": "p"})) == {"edit.dall-e-2.image.required"}
     # multipart-only: a text field cannot have the wrong type, a number field can ("two" does not parse)
-    typed = {rule.param for rule in profile.operation("edits", "gpt-image-1").rules() if rule.kind == "type"}
+    typed = {rule.param for rule in profile.model_endpoint("edits", "gpt-image-1").rules() if rule.kind == "type"}
     assert "n" in typed and "prompt" not in typed and "image" not in typed
-    from harness._forms import body_from_form as decode
-    edit = profile.operation("edits", "gpt-image-1")
+    from harness.transport.forms import body_from_form as decode
+    edit = profile.model_endpoint("edits", "gpt-image-1")
     parts = [("model", "gpt-image-1"), ("prompt", "p"), ("image[]", (b"png", "image/png")), ("n", "two")]
     assert set(request_violations(profile, "edits", decode(edit, parts))) == {"edit.gpt-image-1.n.type"}

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from harness import error_schema, request_schema, request_violations, response_schema
-from harness._schema import validator_for
+from harness.derive.schema import validator_for
 
 from .conftest import SEEDS
 
@@ -18,7 +18,7 @@ MODEL = {"model": "gpt-image-2", "prompt": "a red circle"}
 
 def test_every_schema_is_valid_draft_2020_12(worldrouter):
     model = worldrouter.models["gpt-image-2"]
-    op = model.operations["generations"]
+    op = model.endpoints["generations"]
     for schema in (request_schema(worldrouter, op), response_schema(worldrouter, model), error_schema(worldrouter)):
         jsonschema.Draft202012Validator.check_schema(schema)
 

@@ -8,7 +8,7 @@ import pytest
 
 from harness import ProfileNotFound, SpecError, load_profile
 from harness._resources import specs_dir
-from harness._schema import request_violations
+from harness.derive.schema import request_violations
 
 BASE = (specs_dir() / "profiles" / "worldrouter.yaml").read_text(encoding="utf-8")
 
@@ -67,7 +67,7 @@ def test_a_rule_without_any_source_is_an_error(tmp_path):
 
 def test_a_rule_falls_back_to_its_parameter_source(tmp_path, worldrouter):
     text = BASE.replace('            source: "Both edges must be multiples of 16px."\n', "")
-    rule = load_profile(_write(tmp_path, text)).operation("generations", "gpt-image-2").params["size"].rules["multiple_of"]
+    rule = load_profile(_write(tmp_path, text)).model_endpoint("generations", "gpt-image-2").params["size"].rules["multiple_of"]
     assert rule.requirement.source.quote.startswith("sizenoOutput dimensions.")
 
 
@@ -78,7 +78,7 @@ def test_extends_overrides_one_rule(tmp_path, worldrouter):
         "          max_edge: {value: 2048, source: 'Edges up to 2048px.'}\n"
     ), "strict.yaml")
     profile = load_profile(child)
-    rule = profile.operation("generations", "gpt-image-2").params["size"].rules["max_edge"]
+    rule = profile.model_endpoint("generations", "gpt-image-2").params["size"].rules["max_edge"]
     assert rule.value == 2048 and rule.requirement.source.file == "vendor-doc.txt"
     assert request_violations(profile, "generations", {"model": "gpt-image-2", "prompt": "p", "size": "2304x1296"})
     assert not request_violations(worldrouter, "generations", {"model": "gpt-image-2", "prompt": "p", "size": "2304x1296"})
@@ -114,6 +114,6 @@ def test_null_deletes_an_inherited_rule(tmp_path, worldrouter):
         "spec_version: 1\nname: lax\nextends: worldrouter\n"
         "models:\n  gpt-image-2:\n    params:\n      size:\n        dimensions:\n          multiple_of: null\n"
     ), "lax.yaml")
-    op = load_profile(child).operation("generations", "gpt-image-2")
+    op = load_profile(child).model_endpoint("generations", "gpt-image-2")
     assert "multiple_of" not in op.params["size"].rules and "max_edge" in op.params["size"].rules
     assert request_violations(load_profile(child), "generations", {"model": "gpt-image-2", "prompt": "p", "size": "1000x1000"}) == {}

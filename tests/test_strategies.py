@@ -10,14 +10,14 @@ from hypothesis import strategies as st
 
 from harness import build_plan, load_profile, request_violations
 from harness._resources import builtin_profiles
-from harness._schema import header_violations
-from harness._dimensions import parse_size
-from harness._strategies import invalid_body, valid_body
+from harness.derive.schema import header_violations
+from harness.rules.size import parse_size
+from harness.derive.strategies import invalid_body, valid_body
 
 PROFILE = load_profile("worldrouter")
-MODEL = PROFILE.operation("generations", "gpt-image-2")
+MODEL = PROFILE.model_endpoint("generations", "gpt-image-2")
 PROFILES = [load_profile(name) for name in builtin_profiles()]
-OPERATIONS = [(profile, op) for profile in PROFILES for op in profile.operations()]
+OPERATIONS = [(profile, op) for profile in PROFILES for op in profile.model_endpoints()]
 RULES = [(profile, op, rule) for profile in PROFILES for op, rule in profile.rules()]
 
 
@@ -51,7 +51,7 @@ def test_valid_sizes_cover_the_whole_region(body):
 
 def test_valid_draws_reach_far_corners():
     # constructed, not filtered: extreme shapes appear, not only the popular sizes
-    from harness._strategies import _geometry, size_segments
+    from harness.derive.strategies import _geometry, size_segments
     segments = size_segments(_geometry(MODEL.params["size"]), None)
     widths = {w for w, *_ in segments}
     assert min(widths) == 480 and max(widths) == 3840  # 480x1440 is 3:1 at the pixel minimum

@@ -26,10 +26,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .._dimensions import parse_size
-from .._forms import body_from_form, decode_data_uri
-from .._schema import header_violations, request_violations
-from .._spec import PIL_FORMATS, Operation, Profile
+from ..rules.size import parse_size
+from ..transport.forms import body_from_form, decode_data_uri
+from ..derive.schema import header_violations, request_violations
+from ..spec import PIL_FORMATS, ModelEndpoint, Profile
 from ._faults import Fault
 
 __all__ = ["INPUT_IMAGE_PATH", "create_app"]
@@ -72,7 +72,7 @@ _STORED_IMAGES = 256
 _RESOLUTION_EDGE = {"1k": 1024, "2k": 2048}
 
 
-def _default_size(op: Operation, effective: dict[str, Any]) -> tuple[int, int]:
+def _default_size(op: ModelEndpoint, effective: dict[str, Any]) -> tuple[int, int]:
     """The pixel size drawn when the request names none: aspect_ratio x resolution, else the first allowed size."""
     ratio = effective.get("aspect_ratio")
     if isinstance(ratio, str) and ":" in ratio:
@@ -126,7 +126,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
         if broken("accepts-unknown-model") and set(found) == {f"{profile.endpoints[endpoint].prefix}.model.known"}:
             return {}
         if fault is not None and fault.skip_rule:
-            op = profile.operation(endpoint, body.get("model"))
+            op = profile.model_endpoint(endpoint, body.get("model"))
             if op is not None:
                 skipped = {r.requirement.id for r in op.rules() if r.kind == fault.skip_rule}
                 found = {rid: p for rid, p in found.items() if rid not in skipped}
@@ -176,8 +176,8 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                 if broken("reflects-key"):  # the real key, as a careless router logs it back
                     message += f" (request authorization: {request.headers.get('authorization')})"
                 return _error(status, message, type_="invalid_request_error", param=param, code=rid, fault=fault)
-            op = profile.operation(endpoint, body["model"]) or next(
-                o for o in profile.operations() if o.endpoint == endpoint)  # only under accepts-unknown-model
+            op = profile.model_endpoint(endpoint, body["model"]) or next(
+                o for o in profile.model_endpoints() if o.endpoint == endpoint)  # only under accepts-unknown-model
             unreadable = await _unreadable_input(op, body)
             if unreadable:
                 param, why = unreadable
@@ -207,7 +207,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
             else:
                 parts.append((name, value))
         model = next((v for k, v in parts if k == "model"), None)
-        return body_from_form(profile.operation(endpoint, model), parts)
+        return body_from_form(profile.model_endpoint(endpoint, model), parts)
 
     def _store(raw: bytes, fmt: str, base_url: str) -> str:
         image_id = f"{uuid.uuid4().hex}.{fmt}"
@@ -216,7 +216,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
             stored.popitem(last=False)
         return f"{base_url}/_images/{image_id}"
 
-    def _generate(op: Operation, body: dict[str, Any], base_url: str) -> dict[str, Any]:
+    def _generate(op: ModelEndpoint, body: dict[str, Any], base_url: str) -> dict[str, Any]:
         effective = op.effective(body)
         n = effective.get("n", 1) if isinstance(effective.get("n"), int) else 1
         if broken("ignores-n"):
@@ -283,7 +283,7 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-async def _unreadable_input(op: Operation, body: dict[str, Any]) -> tuple[str, str] | None:
+async def _unreadable_input(op: ModelEndpoint, body: dict[str, Any]) -> tuple[str, str] | None:
     """``(param, why)`` for the first input image that is not a readable image, else ``None``.
 
     Files arrive as ``data:`` URIs (see ``body_from_form``); ``http(s)`` URLs
@@ -345,7 +345,7 @@ async def _garbage(name: str, stalled: set[str]) -> Response | None:
     return None
 
 
-def _extras(op: Operation, *, started: float) -> dict[str, Any]:
+def _extras(op: ModelEndpoint, *, started: float) -> dict[str, Any]:
     """Profile-specific top-level fields the response schema documents (latency, cost, extra.routing)."""
     properties = op.response.schema.get("properties", {})
     extras: dict[str, Any] = {}

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from .._spec import Profile
+from ..spec import Profile
 from ._app import create_app
 from ._faults import Fault
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .._results import STATUS_ORDER
+from ..results import STATUS_ORDER
 from ._html import requirement_anchor
 
 __all__ = ["write_index"]

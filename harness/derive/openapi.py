@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import __version__
-from ._schema import DRAFT, error_schema, request_schema, response_schema
-from ._spec import Operation, Profile
+from .._version import __version__
+from ..derive.schema import DRAFT, error_schema, request_schema, response_schema
+from ..spec import ModelEndpoint, Profile
 
 __all__ = ["openapi_document"]
 
@@ -57,15 +57,15 @@ def _header_parameters(profile: Profile) -> list[dict[str, Any]]:
     return params
 
 
-def _operation(profile: Profile, endpoint: str, ops: list[Operation], schemas: dict[str, Any]) -> dict[str, Any]:
+def _operation(profile: Profile, endpoint: str, targets: list[ModelEndpoint], schemas: dict[str, Any]) -> dict[str, Any]:
     requests, responses = [], []
-    for op in ops:
-        req_name = _unique(schemas, _component_name(endpoint, op.model, "request"))
-        response = _strip_dialect(response_schema(profile, op))
-        res_name = _component_name(op.model, "response")
+    for target in targets:
+        req_name = _unique(schemas, _component_name(endpoint, target.model, "request"))
+        response = _strip_dialect(response_schema(profile, target))
+        res_name = _component_name(target.model, "response")
         if schemas.get(res_name, response) != response:
             res_name = _unique(schemas, res_name)
-        schemas[req_name] = _strip_dialect(request_schema(profile, op))
+        schemas[req_name] = _strip_dialect(request_schema(profile, target))
         schemas[res_name] = response
         requests.append(_ref(req_name))
         responses.append(_ref(res_name))
@@ -101,10 +101,10 @@ def openapi_document(profile: Profile) -> dict[str, Any]:
     schemas: dict[str, Any] = {"Error": _strip_dialect(error_schema(profile))}
     paths: dict[str, Any] = {}
     for endpoint in profile.endpoints.values():
-        ops = [op for op in profile.operations() if op.endpoint == endpoint.name]
-        if not ops:
+        targets = [target for target in profile.model_endpoints() if target.endpoint == endpoint.name]
+        if not targets:
             continue
-        operation = _operation(profile, endpoint.name, ops, schemas)
+        operation = _operation(profile, endpoint.name, targets, schemas)
         for index, path in enumerate((endpoint.path, *endpoint.alternative_paths)):
             # operationIds are unique per document: an alternative path gets its own
             paths[path] = {"post": operation if index == 0 else {**operation, "operationId": f"{endpoint.name}-{index}"}}

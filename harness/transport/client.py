@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from ._errors import RouterUnreachable
+from .._errors import RouterUnreachable
 
 __all__ = ["Exchange", "RouterClient", "Limits", "KEY_PLACEHOLDER"]
 

@@ -13,10 +13,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import __version__
-from ._checks import CheckResult
+from ._version import __version__
+from .checks import CheckResult
 from ._resources import specs_dir
-from ._spec import Profile, Requirement
+from .spec import Profile, Requirement
 
 __all__ = ["STATUS_ORDER", "CaseRecord", "RunRecord", "SCHEMA_VERSION", "results_schema"]
 

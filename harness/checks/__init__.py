@@ -18,12 +18,10 @@ from typing import Any
 from jsonschema.exceptions import best_match
 from PIL import Image, UnidentifiedImageError
 
-from ._cases import Case
-from ._client import Exchange
-from ._dimensions import parse_size
-from ._requirements import behaviour_id
-from ._schema import compiled_validator
-from ._spec import PIL_FORMATS, Operation, Profile
+from ..transport.client import Exchange
+from ..rules.size import parse_size
+from ..derive.schema import compiled_validator
+from ..spec import PIL_FORMATS, Case, ModelEndpoint, Profile, behaviour_id
 
 __all__ = ["CheckResult", "Verdict", "check_case"]
 
@@ -68,7 +66,7 @@ def _json_body(exchange: Exchange) -> tuple[Any, str | None]:
 # ------------------------------------------------------------------ valid requests
 
 
-def _check_valid(profile: Profile, op: Operation, case: Case, exchange: Exchange, verdict: Verdict) -> None:
+def _check_valid(profile: Profile, op: ModelEndpoint, case: Case, exchange: Exchange, verdict: Verdict) -> None:
     prefix = op.prefix
     accepted = exchange.error is None and exchange.status == 200
     for rid in case.requirements:
@@ -99,7 +97,7 @@ def _check_valid(profile: Profile, op: Operation, case: Case, exchange: Exchange
 CREATED_TOLERANCE_S = 3600
 
 
-def _check_created(op: Operation, body: dict[str, Any], exchange: Exchange, verdict: Verdict) -> None:
+def _check_created(op: ModelEndpoint, body: dict[str, Any], exchange: Exchange, verdict: Verdict) -> None:
     created = body.get("created")
     if not isinstance(created, (int, float)) or isinstance(created, bool):
         return  # the response schema judges presence and type
@@ -113,7 +111,7 @@ def _check_created(op: Operation, body: dict[str, Any], exchange: Exchange, verd
                 f" (documented unit: {unit}; allowed ±{CREATED_TOLERANCE_S} s)")
 
 
-def _check_usage(op: Operation, body: dict[str, Any], verdict: Verdict) -> None:
+def _check_usage(op: ModelEndpoint, body: dict[str, Any], verdict: Verdict) -> None:
     usage = body.get("usage")
     if not isinstance(usage, dict) or "usage" not in op.response.schema.get("properties", {}):
         return
@@ -135,11 +133,11 @@ def _check_usage(op: Operation, body: dict[str, Any], verdict: Verdict) -> None:
         verdict.add(rid, ok, f"{side}_tokens_details sum to {sum(parts)}, {side}_tokens={tokens}")
 
 
-def _expected(op: Operation, case: Case, name: str) -> Any:
+def _expected(op: ModelEndpoint, case: Case, name: str) -> Any:
     return op.effective(case.body).get(name)
 
 
-def _check_images(op: Operation, case: Case, body: dict[str, Any], exchange: Exchange, verdict: Verdict) -> None:
+def _check_images(op: ModelEndpoint, case: Case, body: dict[str, Any], exchange: Exchange, verdict: Verdict) -> None:
     prefix = op.prefix
     data = body.get("data") or []
     n = _expected(op, case, "n") or 1
@@ -223,7 +221,7 @@ def _open(raw: bytes) -> tuple[Image.Image | None, str]:
     return image, ""
 
 
-def _check_echo(op: Operation, case: Case, body: dict[str, Any], verdict: Verdict) -> None:
+def _check_echo(op: ModelEndpoint, case: Case, body: dict[str, Any], verdict: Verdict) -> None:
     for name in op.response.echo_fields:
         # "auto" asks the router to choose, so any concrete answer is an honest echo
         if name in case.body and name in body and case.body[name] != "auto":
@@ -252,7 +250,7 @@ def _check_error_body(profile: Profile, case: Case, exchange: Exchange, verdict:
                     f"error.param is {named!r}; the request got {' / '.join(case.params)} wrong")
 
 
-def _check_invalid(profile: Profile, op: Operation, case: Case, exchange: Exchange, verdict: Verdict) -> None:
+def _check_invalid(profile: Profile, op: ModelEndpoint, case: Case, exchange: Exchange, verdict: Verdict) -> None:
     rid = case.requirements[0]
     status = exchange.status
     if exchange.error is not None or status is None:
@@ -273,7 +271,7 @@ def _check_invalid(profile: Profile, op: Operation, case: Case, exchange: Exchan
     _check_error_body(profile, case, exchange, verdict)
 
 
-def _check_auth(profile: Profile, op: Operation, case: Case, exchange: Exchange, verdict: Verdict) -> None:
+def _check_auth(profile: Profile, op: ModelEndpoint, case: Case, exchange: Exchange, verdict: Verdict) -> None:
     rid = case.requirements[0]
     if exchange.error is not None or exchange.status is None:
         verdict.add(rid, False, f"no answer: {exchange.error}")
@@ -288,7 +286,7 @@ def _check_auth(profile: Profile, op: Operation, case: Case, exchange: Exchange,
         _check_error_body(profile, case, exchange, verdict)
 
 
-_BY_KIND: dict[str, Callable[[Profile, Operation, Case, Exchange, Verdict], None]] = {
+_BY_KIND: dict[str, Callable[[Profile, ModelEndpoint, Case, Exchange, Verdict], None]] = {
     "valid": _check_valid,
     "invalid": _check_invalid,
     "auth": _check_auth,
@@ -298,7 +296,7 @@ _BY_KIND: dict[str, Callable[[Profile, Operation, Case, Exchange, Verdict], None
 def check_case(profile: Profile, case: Case, exchange: Exchange) -> Verdict:
     """Judge ``exchange`` (the answer to ``case``) and return every check result."""
     verdict = Verdict()
-    op = profile.operation(case.endpoint, case.model)
+    op = profile.model_endpoint(case.endpoint, case.model)
     if op is None:  # a case for an unknown model (model.known) still names a documented one
         raise ValueError(f"case {case.id!r} names no operation of profile {profile.name!r}")
     _BY_KIND[case.kind](profile, op, case, exchange, verdict)

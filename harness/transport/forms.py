@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ._spec import Operation
+from ..spec import ModelEndpoint
 
 __all__ = ["body_from_form", "form_parts", "data_uri", "decode_data_uri"]
 
@@ -50,7 +50,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def form_parts(op: Operation, body: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, tuple[str, bytes, str]]]]:
+def form_parts(op: ModelEndpoint, body: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, tuple[str, bytes, str]]]]:
     """``(data, files)`` for httpx: text fields, and each image as a file upload.
 
     An image parameter holding a list is sent as repeated ``<name>[]`` parts
@@ -92,7 +92,7 @@ def _coerce(text: str, json_type: str) -> Any:
     return text
 
 
-def body_from_form(op: Operation | None, parts: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+def body_from_form(op: ModelEndpoint | None, parts: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     """The JSON body that form ``parts`` (name, text or ``(bytes, media type)``) stand for.
 
     ``image[]`` / ``mask[]`` (and each parameter's ``aliases``) map to the

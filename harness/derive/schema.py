@@ -15,8 +15,8 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from ._dimensions import DIMENSION_CHECKS, SIZE_PATTERN, parse_size
-from ._spec import Condition, Model, Operation, Param, Profile, Rule
+from ..rules.size import DIMENSION_CHECKS, SIZE_PATTERN, parse_size
+from ..spec import Condition, Model, ModelEndpoint, Param, Profile, Rule
 
 __all__ = [
     "DRAFT",
@@ -109,7 +109,7 @@ def _size_schema(param: Param) -> dict[str, Any]:
     return schema
 
 
-def _condition_schema(op: Operation, rule: Rule) -> dict[str, Any]:
+def _condition_schema(op: ModelEndpoint, rule: Rule) -> dict[str, Any]:
     """``if``/``then`` for a condition; absent parameters count with their documented default."""
     condition: Condition = rule.value
     if_props: dict[str, Any] = {}
@@ -136,7 +136,7 @@ def _condition_schema(op: Operation, rule: Rule) -> dict[str, Any]:
     }
 
 
-def request_schema(profile: Profile, op: Operation) -> dict[str, Any]:
+def request_schema(profile: Profile, op: ModelEndpoint) -> dict[str, Any]:
     """The JSON Schema of a request body for ``op`` (one model on one endpoint).
 
     ``model`` is a ``const``; unknown extra properties are allowed (routers
@@ -158,7 +158,7 @@ def request_schema(profile: Profile, op: Operation) -> dict[str, Any]:
     return schema
 
 
-def response_schema(profile: Profile, model: Model | Operation) -> dict[str, Any]:
+def response_schema(profile: Profile, model: Model | ModelEndpoint) -> dict[str, Any]:
     """The JSON Schema of a 200 body for ``model``, as the profile writes it."""
     return {"$schema": DRAFT, "title": f"{profile.name} response ({model.name})", **model.response.schema}
 
@@ -177,7 +177,7 @@ def validator_for(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
 _COMPILED: dict[tuple[str, str, str, str], jsonschema.protocols.Validator] = {}
 
 
-def compiled_validator(profile: Profile, kind: str, *, op: Operation | None = None) -> jsonschema.protocols.Validator:
+def compiled_validator(profile: Profile, kind: str, *, op: ModelEndpoint | None = None) -> jsonschema.protocols.Validator:
     """The validator of the ``request``, ``response`` or ``error`` schema, built once per profile.
 
     Request validation runs on every reference-router request and every
@@ -204,7 +204,7 @@ def request_violations(profile: Profile, endpoint: str, body: dict[str, Any]) ->
     only when the parameters it relates are each valid on their own.
     """
     prefix = profile.endpoints[endpoint].prefix
-    op = profile.operation(endpoint, body.get("model"))
+    op = profile.model_endpoint(endpoint, body.get("model"))
     if op is None:
         return {f"{prefix}.model.known": "model"}
     found: dict[str, str] = {}

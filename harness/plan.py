@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from ._requirements import behaviour_id
-from ._spec import Operation, Param, Profile, Rule
-from ._strategies import (
+from .spec import Case, ModelEndpoint, Param, Profile, Rule, behaviour_id
+from .derive.strategies import (
     _geometry,
     cheapest_body,
     input_image_data_uri,
@@ -35,61 +33,7 @@ from ._strategies import (
 #: What every rejection of an invalid request is also checked for.
 _REJECTION = ("error.shape", "error.status", "error.no-image", "error.param")
 
-__all__ = ["Case", "build_plan"]
-
-
-@dataclass(frozen=True)
-class Case:
-    """One request of a run and what it proves.
-
-    ``kind`` is ``valid`` (expect 200 and images), ``invalid`` (expect a 4xx
-    error) or ``auth`` (expect 401/403). ``requirements[0]`` is the one the
-    case exists for. ``auth`` is ``valid``, ``missing`` or ``wrong`` (which key
-    the client sends). ``headers`` are extra request headers (``None``: do not
-    send that header at all). ``params`` are the request fields an invalid case
-    gets wrong (what ``error.param`` should name). ``billable`` is true when a conformant router
-    charges for it; ``images`` is how many images that would be. ``skip`` is
-    why the case cannot be sent as configured (empty: send it).
-    """
-
-    id: str
-    kind: str
-    endpoint: str
-    model: str
-    body: dict[str, Any]
-    requirements: tuple[str, ...]
-    billable: bool
-    origin: str
-    auth: str = "valid"
-    note: str = ""
-    headers: dict[str, str | None] = field(default_factory=dict)
-    encoding: str = "json"
-    params: tuple[str, ...] = ()
-    skip: str = ""
-
-    @property
-    def images(self) -> int:
-        n = self.body.get("n", 1)
-        return n if self.billable and isinstance(n, int) else 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "requirement": self.requirements[0],
-            "requirements": list(self.requirements),
-            "kind": self.kind,
-            "valid": self.kind == "valid",
-            "billable": self.billable,
-            "images": self.images,
-            "endpoint": self.endpoint,
-            "model": self.model,
-            "auth": self.auth,
-            "origin": self.origin,
-            "encoding": self.encoding,
-            "headers": self.headers,
-            "request": self.body,
-            **({"skip": self.skip} if self.skip else {}),
-        }
+__all__ = ["build_plan"]
 
 
 def _draw(strategy: st.SearchStrategy[Any], count: int, seed: int) -> list[Any]:
@@ -184,7 +128,7 @@ class _PlanBuilder:
         self.cases: list[Case] = []
         self.ids: set[str] = set()
 
-    def add(self, *, requirement: str, label: str, kind: str, op: Operation, body: dict[str, Any],
+    def add(self, *, requirement: str, label: str, kind: str, op: ModelEndpoint, body: dict[str, Any],
             origin: str, also: tuple[str, ...] = (), auth: str = "valid", note: str = "",
             headers: dict[str, str | None] | None = None, encoding: str | None = None,
             params: tuple[str, ...] = (), skip: str = "") -> None:
@@ -202,7 +146,7 @@ class _PlanBuilder:
             encoding=encoding or self.encoding(op), params=params, skip=skip,
         ))
 
-    def encoding(self, op: Operation) -> str:
+    def encoding(self, op: ModelEndpoint) -> str:
         """JSON where the endpoint takes it (every tool speaks it), else its first documented encoding."""
         encodings = self.profile.endpoints[op.endpoint].encodings
         return "json" if "json" in encodings else encodings[0]
@@ -215,7 +159,7 @@ class _PlanBuilder:
         """The documented optional headers with their example values (sent by drawn valid cases)."""
         return {h.name: h.example for h in self.profile.headers.values() if not h.required and h.example}
 
-    def valid(self, op: Operation) -> None:
+    def valid(self, op: ModelEndpoint) -> None:
         prefix = op.prefix
         accepts = behaviour_id("accepts-valid", prefix)
         base = cheapest_body(op)
@@ -276,7 +220,7 @@ class _PlanBuilder:
             self.add(requirement=accepts, label=f"{op.model} drawn {i + 1}", kind="valid", op=op,
                      body=body, origin="drawn", headers=headers)
 
-    def url_input(self, op: Operation, base: dict[str, Any]) -> None:
+    def url_input(self, op: ModelEndpoint, base: dict[str, Any]) -> None:
         """One valid case whose input image is an http(s) URL the router must fetch.
 
         Only the user can name a URL that their router can reach
@@ -288,7 +232,7 @@ class _PlanBuilder:
                  note="the input image as a URL the router fetches",
                  skip="" if url else "no input image URL: pass --input-image-url with a PNG the router can fetch")
 
-    def invalid(self, op: Operation) -> None:
+    def invalid(self, op: ModelEndpoint) -> None:
         for param in op.params.values():
             boundary = dict(_size_boundaries(param)[1]) if param.dimension_rules else {}
             for rule in param.rules.values():
@@ -299,7 +243,7 @@ class _PlanBuilder:
                  op=op, body={**cheapest_body(op), "model": "no-such-image-model"},
                  origin="example", also=_REJECTION, params=("model",))
 
-    def rule_cases(self, op: Operation, param: Param, rule: Rule, beyond: str | None) -> None:
+    def rule_cases(self, op: ModelEndpoint, param: Param, rule: Rule, beyond: str | None) -> None:
         rid = rule.requirement.id
         if rule.kind == "type" and self.encoding(op) == "multipart":
             # form fields are text: the wrong type is text that does not parse as the documented one
@@ -327,7 +271,7 @@ class _PlanBuilder:
             self.add(requirement=rid, label=label, kind="invalid", op=op, body=body, origin=origin, also=also,
                      params=(param.name,))
 
-    def condition_cases(self, op: Operation, rule: Rule) -> None:
+    def condition_cases(self, op: ModelEndpoint, rule: Rule) -> None:
         also = _REJECTION
         involved = (*rule.value.then, *rule.value.when)
         for body in _draw(invalid_body(op, rule), self.examples, self.seed):
@@ -335,7 +279,7 @@ class _PlanBuilder:
             self.add(requirement=rule.requirement.id, label=shown, kind="invalid", op=op, body=body,
                      origin="drawn", also=also, params=involved)
 
-    def header_cases(self, op: Operation) -> None:
+    def header_cases(self, op: ModelEndpoint) -> None:
         also = ("error.shape", "error.no-image")
         for rule in self.profile.header_rules():
             if rule.kind == "required":
@@ -347,14 +291,14 @@ class _PlanBuilder:
             self.add(requirement=rule.requirement.id, label=label, kind="invalid", op=op, body=cheapest_body(op),
                      origin="example", also=also, headers=headers)
 
-    def auth(self, op: Operation) -> None:
+    def auth(self, op: ModelEndpoint) -> None:
         for auth, rid in (("missing", "auth.required"), ("wrong", "auth.wrong-key")):
             self.add(requirement=rid, label=f"{auth} key", kind="auth", op=op,
                      body=cheapest_body(op), origin="example", auth=auth,
                      also=("auth.status-401", "auth.no-key-echo", "error.shape"))
 
     def build(self, models: tuple[str, ...] = ()) -> list[Case]:
-        ops = [op for op in self.profile.operations() if not models or op.model in models]
+        ops = [op for op in self.profile.model_endpoints() if not models or op.model in models]
         self.auth(ops[0])
         self.header_cases(ops[0])
         for op in ops:

@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image
 
-from ._client import KEY_PLACEHOLDER, Exchange
+from .transport.client import KEY_PLACEHOLDER, Exchange
 
 __all__ = ["build_evidence", "curl_command", "truncate_payloads"]
 

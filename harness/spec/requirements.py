@@ -10,7 +10,7 @@ quotes the router's own documentation.
 
 from __future__ import annotations
 
-from ._spec import Profile, Requirement, Source
+from .model import Profile, Requirement, Source
 
 __all__ = ["catalogue", "behaviour_id"]
 
@@ -62,7 +62,7 @@ def catalogue(profile: Profile) -> dict[str, Requirement]:
         rid = behaviour_id(slug, prefix)
         found.setdefault(rid, Requirement(rid, level or default_level, title, source))
 
-    for op in profile.operations():
+    for op in profile.model_endpoints():
         params, prefix, response = op.params, op.prefix, op.response
         endpoint = profile.endpoints[op.endpoint]
         add("accepts-valid", prefix, endpoint.source)

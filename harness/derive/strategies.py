@@ -19,8 +19,8 @@ from typing import Any
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from ._dimensions import DIMENSION_CHECKS
-from ._spec import Condition, Operation, Param, Rule
+from ..rules.size import DIMENSION_CHECKS
+from ..spec import Condition, ModelEndpoint, Param, Rule
 
 __all__ = [
     "BENIGN_PROMPTS",
@@ -226,7 +226,7 @@ def valid_value(param: Param) -> st.SearchStrategy[Any]:
     return st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
 
 
-def keep_conditions(op: Operation, body: dict[str, Any]) -> dict[str, Any]:
+def keep_conditions(op: ModelEndpoint, body: dict[str, Any]) -> dict[str, Any]:
     """``body`` changed as little as needed so that it keeps every condition of ``op``.
 
     A triggered condition is kept by moving each ``then`` parameter into its
@@ -261,7 +261,7 @@ def keep_conditions(op: Operation, body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def cheapest_body(op: Operation) -> dict[str, Any]:
+def cheapest_body(op: ModelEndpoint) -> dict[str, Any]:
     """The least expensive valid body: required fields, one image, cheapest quality and size."""
     body: dict[str, Any] = {"model": op.model}
     for name, param in op.params.items():
@@ -278,7 +278,7 @@ def cheapest_body(op: Operation) -> dict[str, Any]:
     return keep_conditions(op, body)
 
 
-def valid_body(op: Operation) -> st.SearchStrategy[dict[str, Any]]:
+def valid_body(op: ModelEndpoint) -> st.SearchStrategy[dict[str, Any]]:
     """Any body ``op`` accepts: required params always, each optional one present or not.
 
     ``n`` is kept at 1 or 2 so a drawn case costs at most two images;
@@ -390,7 +390,7 @@ def invalid_value(param: Param, rule: Rule) -> st.SearchStrategy[Any]:
         raise ValueError(f"no invalid-value strategy for rule kind {rule.kind!r}") from None
 
 
-def _breaks_condition(op: Operation, rule: Rule) -> st.SearchStrategy[dict[str, Any]]:
+def _breaks_condition(op: ModelEndpoint, rule: Rule) -> st.SearchStrategy[dict[str, Any]]:
     """Bodies that trigger ``rule``'s condition and then break its first ``then`` parameter."""
     condition: Condition = rule.value
     body = cheapest_body(op)
@@ -406,7 +406,7 @@ def _breaks_condition(op: Operation, rule: Rule) -> st.SearchStrategy[dict[str, 
     return st.sampled_from(outside).map(lambda value: {**body, name: value})
 
 
-def invalid_body(op: Operation, rule: Rule) -> st.SearchStrategy[dict[str, Any]]:
+def invalid_body(op: ModelEndpoint, rule: Rule) -> st.SearchStrategy[dict[str, Any]]:
     """The cheapest valid body of ``op`` with exactly ``rule`` broken."""
     if rule.kind == "condition":
         return _breaks_condition(op, rule)

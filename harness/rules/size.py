@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["SIZE_PATTERN", "DIMENSION_CHECKS", "parse_size", "broken_dimension_rules"]
+__all__ = ["SIZE_PATTERN", "DIMENSION_CHECKS", "parse_size"]
 
 #: ``WIDTHxHEIGHT`` with positive decimal integers and no leading zeros.
 SIZE_PATTERN = r"[1-9][0-9]{0,5}x[1-9][0-9]{0,5}"
@@ -60,8 +60,3 @@ DIMENSION_CHECKS: dict[str, Callable[[int, int, Any], bool]] = {
     "min_pixels": _min_pixels,
     "max_pixels": _max_pixels,
 }
-
-
-def broken_dimension_rules(width: int, height: int, rules: dict[str, Any]) -> list[str]:
-    """The rule kinds among ``rules`` (kind -> value) that ``width`` x ``height`` breaks."""
-    return [kind for kind, value in rules.items() if not DIMENSION_CHECKS[kind](width, height, value)]

@@ -1,0 +1,162 @@
+"""The run options, declared once for ``certify()``, the command line and the pytest plugin.
+
+``RunConfig`` holds every option with its default and unit; ``OPTIONS`` says
+how each is spelled on the command line (``--max-generations``) and as a
+pytest option (``--router-max-generations``). ``conformance run`` and the
+plugin both build their flags from this table, so the two cannot drift and a
+default is written in exactly one place: the ``RunConfig`` field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["OPTIONS", "Option", "RunConfig", "add_cli_options", "config_from", "flag", "pytest_args"]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How one run certifies one profile.
+
+    ``router_url``: the router's base URL as the OpenAI SDK takes it
+    (``https://router.example/v1``); ``None`` starts the embedded reference
+    router on 127.0.0.1. ``api_key_env``: the environment variable holding
+    the API key (keys never travel as arguments). ``seed``: seed of the
+    Hypothesis draws (same seed, same requests). ``examples``: Hypothesis draws
+    per rule and per model. ``max_generations``: at most this many billable
+    (image-generating) requests; ``None`` for no cap. ``fault``: break the
+    embedded reference router with this fault. ``models``: only these model
+    ids (empty: all). ``headers``: extra ``"Name: value"`` request headers.
+    ``timeout``: seconds to wait for data from the router. ``workers``:
+    requests in flight at once. ``latency``: seconds the embedded reference
+    router waits before each answer. ``input_image_url``: a PNG the router can
+    fetch, for image-URL input cases.
+    """
+
+    router_url: str | None = None
+    api_key_env: str = "ROUTER_API_KEY"
+    seed: int = 0
+    examples: int = 2
+    max_generations: int | None = None
+    fault: str | None = None
+    models: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()
+    timeout: float = 180.0
+    workers: int = 1
+    latency: float = 0.0
+    input_image_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """How a :class:`RunConfig` field is spelled as a flag.
+
+    ``flag`` is the ``conformance run`` spelling; the pytest spelling adds the
+    ``--router-`` prefix of the plugin's option group (``--router-url`` stays
+    as it is). ``parse`` turns the flag's text into the field's value.
+    """
+
+    name: str
+    flag: str
+    help: str
+    metavar: str | None = None
+    parse: Callable[[str], Any] = str
+    repeatable: bool = False
+
+    @property
+    def pytest_flag(self) -> str:
+        return "--router-" + self.flag.removeprefix("--").removeprefix("router-")
+
+    @property
+    def default(self) -> Any:
+        return _DEFAULTS[self.name]
+
+
+def _models(text: str) -> tuple[str, ...]:
+    return tuple(m for m in text.split(",") if m)
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunConfig)}
+
+OPTIONS: tuple[Option, ...] = (
+    Option("router_url", "--router-url", "router base URL as the OpenAI SDK takes it (e.g. https://router.example/v1); "
+           "default: the embedded reference router on 127.0.0.1", metavar="URL"),
+    Option("api_key_env", "--api-key-env", "environment variable holding the API key (default %(default)s)",
+           metavar="VAR"),
+    Option("seed", "--seed", "seed of the Hypothesis draws: same seed, same requests (default %(default)s)",
+           metavar="N", parse=int),
+    Option("examples", "--examples", "Hypothesis draws per rule and per model (default %(default)s)",
+           metavar="N", parse=int),
+    Option("max_generations", "--max-generations", "send at most N billable (image-generating) requests; "
+           "later ones are skipped", metavar="N", parse=int),
+    Option("fault", "--fault", "break the embedded reference router with this fault (conformance serve --list-faults)",
+           metavar="NAME"),
+    Option("models", "--models", "only these models (comma-separated ids)", metavar="M,...", parse=_models),
+    Option("headers", "--header", "an extra header for every request, e.g. a gateway route "
+           "(repeatable; never the key)", metavar="'Name: value'", repeatable=True),
+    Option("timeout", "--timeout", "seconds to wait for data from the router before a case fails (default %(default)s)",
+           metavar="SECONDS", parse=float),
+    Option("workers", "--workers", "send up to N requests at once; the verdict is the same (default %(default)s)",
+           metavar="N", parse=int),
+    Option("latency", "--latency", "slow the embedded reference router by this many seconds per request (benchmarks)",
+           metavar="SECONDS", parse=float),
+    Option("input_image_url", "--input-image-url", "a PNG the router can fetch, for image-URL input cases (default "
+           "with the embedded router: one it serves; with --router-url and none given, those cases are skipped)",
+           metavar="URL"),
+)
+
+_BY_NAME = {option.name: option for option in OPTIONS}
+
+
+def flag(name: str, *, style: str = "cli") -> str:
+    """How option ``name`` is spelled for a user of ``style`` (``cli``, ``pytest`` or ``python``)."""
+    option = _BY_NAME[name]
+    return {"cli": option.flag, "pytest": option.pytest_flag, "python": f"{name}="}[style]
+
+
+def add_cli_options(parser: argparse.ArgumentParser | Any, *, names: Iterable[str] | None = None,
+                    pytest_style: bool = False) -> None:
+    """Add the options ``names`` (default: all) to an argparse parser or a pytest option group.
+
+    Values are parsed as the :class:`RunConfig` field expects, and the
+    defaults are the field defaults.
+    """
+    add = parser.addoption if pytest_style else parser.add_argument
+    for option in OPTIONS if names is None else [_BY_NAME[n] for n in names]:
+        spelled = option.pytest_flag if pytest_style else option.flag
+        text = option.help.replace("%(default)s", str(option.default))
+        if option.repeatable:
+            add(spelled, dest=f"router_{option.name}" if pytest_style else option.name, action="append",
+                default=[], metavar=option.metavar, help=text)
+        else:
+            add(spelled, dest=f"router_{option.name}" if pytest_style else option.name,
+                type=option.parse, default=option.default, metavar=option.metavar, help=text)
+
+
+def config_from(values: Callable[[str], Any], *, pytest_style: bool = False) -> RunConfig:
+    """A :class:`RunConfig` from parsed flags; ``values(dest)`` reads one (``getattr`` or ``getoption``)."""
+    read = {o.name: values(f"router_{o.name}" if pytest_style else o.name) for o in OPTIONS}
+    read["headers"] = tuple(read["headers"] or ())
+    read["models"] = tuple(read["models"] or ())
+    return RunConfig(**read)
+
+
+def pytest_args(config: RunConfig) -> list[str]:
+    """The plugin's flags that give ``config`` (only those that differ from the defaults)."""
+    args: list[str] = []
+    for option in OPTIONS:
+        value = getattr(config, option.name)
+        if value == option.default:
+            continue
+        if option.repeatable:
+            for item in value:
+                args += [option.pytest_flag, str(item)]
+        elif isinstance(value, tuple):
+            args += [option.pytest_flag, ",".join(value)]
+        else:
+            args += [option.pytest_flag, str(value)]
+    return args

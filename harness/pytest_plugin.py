@@ -1,0 +1,209 @@
+"""The pytest plugin: a thin adapter from the engine's case outcomes to pytest items and reports.
+
+Loaded through the ``pytest11`` entry point, it stays inert until a test asks
+for the ``case`` fixture (as the suites in ``suites/`` do). It then opens a
+:class:`~harness.runner.Run` for ``--router-profile``, parametrizes the suite
+with the plan's cases, and turns each :class:`~harness.runner.CaseOutcome`
+into a pass, a failure (a MUST requirement failed), a skip or a warning (a
+SHOULD requirement failed). It attaches evidence to pytest-html, names junit
+testcases by requirement and writes ``results.json``.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._errors import EXIT_NOT_ASSESSED, HarnessError, RouterUnreachable
+from ._resources import suites_dir
+from .options import add_cli_options, config_from
+from .report import evidence_html, summary_html
+from .runner import CaseOutcome, Run
+from .spec import Case, load_profile
+
+__all__ = ["ConformanceWarning"]
+
+_RUN_KEY = pytest.StashKey[Run]()
+_HTML_REPORT_KEY = pytest.StashKey[Any]()
+_DEFAULT_PROFILE = "worldrouter"
+
+
+class ConformanceWarning(UserWarning):
+    """A SHOULD requirement failed: reported, but it does not fail the run."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("image-router-conformance", "image router conformance")
+    group.addoption("--router-profile", default=None,
+                    help=f"built-in profile name or path to a profile YAML (default {_DEFAULT_PROFILE})")
+    group.addoption("--router-results", default=None, help="write results.json (schema_version 1) to this path")
+    add_cli_options(group, pytest_style=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _is_conformance_session(config) and config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(_RequirementsColumn(), "image-router-conformance-html-columns")
+    config.addinivalue_line("markers", "cases(*kinds): parametrize `case` with the plan's cases of these kinds "
+                                       "(valid, invalid, auth)")
+
+
+def _run(config: pytest.Config) -> Run:
+    run = config.stash.get(_RUN_KEY, None)
+    if run is None:
+        try:
+            profile = load_profile(config.getoption("--router-profile") or _DEFAULT_PROFILE)
+            run = Run(profile, config_from(config.getoption, pytest_style=True), style="pytest")
+        except (HarnessError, ValueError) as exc:
+            raise pytest.UsageError(str(exc)) from None
+        except KeyError as exc:  # unknown fault
+            raise pytest.UsageError(str(exc.args[0])) from None
+        config.stash[_RUN_KEY] = run
+    return run
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "case" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("cases")
+    kinds = set(marker.args) if marker else {"valid", "invalid", "auth"}
+    cases = [c for c in _run(metafunc.config).plan if c.kind in kinds]
+    metafunc.parametrize("case", cases, ids=[c.id for c in cases])
+
+
+def _case_of(item: pytest.Item) -> Case | None:
+    """The plan case an item was parametrized with (``None`` for any other test)."""
+    case = getattr(getattr(item, "callspec", None), "params", {}).get("case")
+    return case if isinstance(case, Case) else None
+
+
+class _Adapter:
+    """What the suites call: ``conformance_run.execute(case)`` judges one case as a pytest outcome."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    def execute(self, case: Case) -> CaseOutcome:
+        outcome = self.run.execute(case)
+        if outcome.skipped:
+            pytest.skip(outcome.skipped)
+        for result in outcome.should:
+            warnings.warn(ConformanceWarning(f"SHOULD {result.requirement}: {result.message}"), stacklevel=2)
+        if outcome.must:
+            lines = "\n".join(f"MUST {r.requirement}: {r.message}" for r in outcome.must)
+            pytest.fail(f"{lines}\nreproduce: {outcome.record.evidence['curl']}\n"
+                        f"replay the case: --router-seed {self.run.config.seed} -k {case.id!r}", pytrace=False)
+        return outcome
+
+
+@pytest.fixture(scope="session")
+def conformance_run(request: pytest.FixtureRequest) -> _Adapter:
+    """The session's run, connected to the router under test; an unreachable router ends the session (exit 3).
+
+    With ``--router-workers N`` the collected cases are sent N at a time first.
+    """
+    run = _run(request.config)
+    try:
+        run.connect()
+    except RouterUnreachable as exc:
+        pytest.exit(str(exc), returncode=EXIT_NOT_ASSESSED)
+    run.prefetch([case for case in map(_case_of, request.session.items) if case is not None])
+    return _Adapter(run)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):
+    outcome = yield
+    report = outcome.get_result()
+    run = item.config.stash.get(_RUN_KEY, None)
+    case = _case_of(item)
+    if run is None or case is None or report.when != "call":
+        return
+    record = run.records.get(case.id)
+    report.user_properties.append(("requirements", " ".join(case.requirements)))
+    if record is None or not record.evidence:
+        return
+    from pytest_html import extras
+
+    rows = [("pass" if r.passed else "FAIL", run.levels.get(r.requirement, "MUST"), r.requirement,
+             "" if r.passed else r.message) for r in record.results]
+    report.extras = [*getattr(report, "extras", []), extras.html(evidence_html(rows, record.evidence))]
+
+
+@pytest.fixture(autouse=True)
+def _junit_names_cases_by_requirement(request: pytest.FixtureRequest) -> None:
+    """In ``junit.xml`` a case is the testcase ``<requirement id>[<label>]`` of class ``conformance.<profile>``.
+
+    CI systems then list results by requirement. ``record_xml_attribute`` is
+    pytest's public way to set them (marked experimental; its warnings are
+    muted: ``name`` and ``classname`` are standard attributes in every junit family).
+    """
+    case = _case_of(request.node)
+    run = request.config.stash.get(_RUN_KEY, None)
+    if case is None or run is None:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pytest.PytestExperimentalApiWarning)
+        warnings.filterwarnings("ignore", message="record_xml_attribute is incompatible with junit_family")
+        record = request.getfixturevalue("record_xml_attribute")
+        record("name", case.id)
+        record("classname", f"conformance.{run.profile.name}")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_report_title(report: Any) -> None:
+    """Keep pytest-html's report object: its title is set once the run knows its profile (at the summary)."""
+    report.config.stash[_HTML_REPORT_KEY] = report
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str],
+                                session: pytest.Session) -> None:
+    """The verdict banner and the requirement table, above pytest-html's results table."""
+    run = session.config.stash.get(_RUN_KEY, None)
+    if run is not None:
+        data = run.result().data
+        prefix.append(summary_html(data))
+        html_report = session.config.stash.get(_HTML_REPORT_KEY, None)
+        if html_report is not None:
+            html_report.title = f"{run.profile.name}: {data['verdict']} (image router conformance)"
+
+
+class _RequirementsColumn:
+    """pytest-html's results table gets a Requirements column, in conformance runs only."""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(2, '<th class="sortable" data-column-type="requirements">Requirements</th>')
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
+        if not cells:  # another plugin hid this row
+            return
+        properties = [p for p in getattr(report, "user_properties", ()) if isinstance(p, tuple) and len(p) == 2]
+        cells.insert(2, f'<td class="col-requirements">{html.escape(str(dict(properties).get("requirements", "")))}</td>')
+
+
+def _is_conformance_session(config: pytest.Config) -> bool:
+    """A router option was given, or the suites are being run: the session certifies a router."""
+    if config.getoption("--router-url") or config.getoption("--router-profile"):
+        return True
+    suites = str(suites_dir())
+    return any(str(Path(arg.split("::")[0]).resolve()).startswith(suites) for arg in config.args)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write results.json (always), stop the router, and exit 3 when the router stopped answering."""
+    run = session.config.stash.get(_RUN_KEY, None)
+    if run is None:
+        return
+    run.close()
+    path = session.config.getoption("--router-results")
+    if path:
+        run.result().write(path)
+    if run.all_transport_errors():
+        session.exitstatus = EXIT_NOT_ASSESSED

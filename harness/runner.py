@@ -1,0 +1,301 @@
+"""The engine: plan -> send -> check -> record, for one profile, with no pytest anywhere.
+
+``certify()`` runs a whole profile and returns what ``results.json`` holds.
+:class:`Run` is the same engine one case at a time, for adapters that drive
+it item by item (the pytest plugin turns each :class:`CaseOutcome` into a
+pass, fail, skip or warning). The engine owns the router's lifecycle (the
+embedded reference router, the client), the generation budget, concurrent
+sending, the checks, the evidence and the run's request digest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK, RouterUnreachable
+from .checks import CheckResult, Verdict, check_case, failures
+from .evidence import build_evidence
+from .options import RunConfig, flag
+from .plan import build_plan
+from .results import CaseRecord, RunRecord
+from .spec import Case, Profile, Requirement, catalogue, load_profile
+from .transport.client import Exchange, Limits, RouterClient
+from .transport.forms import form_parts
+
+__all__ = ["CaseOutcome", "Run", "RunResult", "certify"]
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """What one case came to: its record (results, evidence or why it was skipped) and its failures by level."""
+
+    case: Case
+    record: CaseRecord
+    must: tuple[CheckResult, ...] = ()
+    should: tuple[CheckResult, ...] = ()
+
+    @property
+    def skipped(self) -> str | None:
+        return self.record.skipped
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: ``data`` is the ``results.json`` document (schema_version 1)."""
+
+    data: dict[str, Any]
+
+    @property
+    def verdict(self) -> str:
+        """``conformant``, ``non-conformant`` or ``not-assessed``."""
+        return self.data["verdict"]
+
+    @property
+    def requirements(self) -> list[dict[str, Any]]:
+        return self.data["requirements"]
+
+    def failed(self, level: str | None = None) -> set[str]:
+        """Ids of the failed requirements (of RFC 2119 ``level`` when given)."""
+        return {r["id"] for r in self.requirements if r["status"] == "failed" and level in (None, r["level"])}
+
+    @property
+    def exit_code(self) -> int:
+        """0 every MUST passed, 1 a MUST failed, 3 not assessed (as ``conformance run``)."""
+        if self.verdict == "not-assessed":
+            return EXIT_NOT_ASSESSED
+        return EXIT_MUST_FAILED if self.failed("MUST") else EXIT_OK
+
+    def write(self, path: str | Path) -> Path:
+        """Write ``data`` as JSON to ``path`` (parents created); returns the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.data, indent=2), encoding="utf-8")
+        return path
+
+
+class Run:
+    """One run of one profile against one router; use it as a context manager.
+
+    ``style`` is how messages spell options (``cli``, ``pytest``, ``python``).
+    Raises ``ValueError`` for a ``models`` id the profile lacks and
+    ``KeyError`` for an unknown ``fault``.
+    """
+
+    def __init__(self, profile: Profile, config: RunConfig = RunConfig(), *, style: str = "python") -> None:
+        self.profile = profile
+        self.config = config
+        self.style = style
+        self.catalogue: dict[str, Requirement] = catalogue(profile)
+        self.levels = {rid: req.level for rid, req in self.catalogue.items()}
+        self.url = config.router_url
+        self.embedded = config.router_url is None
+        self.record = RunRecord(profile, self.catalogue, self.url or "(reference router)", config.seed)
+        self.records: dict[str, CaseRecord] = {}
+        self._fault = self._resolve_fault()
+        self._stack = ExitStack()
+        self._started = time.monotonic()
+        self._client: RouterClient | None = None
+        self._key: str | None = None
+        self._prefetched: dict[str, Exchange] = {}
+        self.plan: list[Case] = build_plan(profile, seed=config.seed, examples=config.examples, models=config.models,
+                                           input_image_url=self._input_image_url())
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the embedded router and close the client (idempotent)."""
+        self._stack.close()
+
+    # ------------------------------------------------------------------ the router
+
+    def _resolve_fault(self) -> Any:
+        if self.config.fault is None:
+            return None
+        from .reference import get_fault
+
+        return get_fault(self.config.fault)
+
+    def _input_image_url(self) -> str | None:
+        """The configured input image URL, else (embedded router) the input image it serves."""
+        given = self.config.input_image_url
+        takes_urls = any("url" in p.inputs for target in self.profile.model_endpoints()
+                         for p in target.params.values() if p.type == "image")
+        if given or not self.embedded or not takes_urls:
+            return given
+        from .reference import INPUT_IMAGE_PATH
+
+        self._start_reference_router()
+        return f"{self.url}{INPUT_IMAGE_PATH}"
+
+    def _start_reference_router(self) -> None:
+        if self.url is not None:
+            return
+        from .reference import running_router
+
+        self._key = os.environ.get(self.config.api_key_env) or f"sk-reference-{secrets.token_hex(8)}"
+        self.url = self._stack.enter_context(running_router(self.profile, api_key=self._key, fault=self._fault,
+                                                            latency_s=self.config.latency))
+        self.record.router_url = self.url
+
+    def connect(self) -> RouterClient:
+        """Start the reference router if needed and check once that the router is reachable.
+
+        Raises :class:`RouterUnreachable` (and records it: the run is then not assessed).
+        """
+        if self._client is not None:
+            return self._client
+        key = os.environ.get(self.config.api_key_env) or None
+        if self.embedded:
+            self._start_reference_router()
+            key = self._key
+        assert self.url is not None
+        timeout = self.config.timeout
+        extra = dict(h.split(":", 1) for h in self.config.headers if ":" in h)
+        client = RouterClient(self.url, api_key=key, limits=Limits(read_s=timeout, total_s=max(timeout, 300.0)),
+                              headers={k.strip(): v.strip() for k, v in extra.items()})
+        self._stack.callback(client.close)
+        try:
+            client.probe()
+        except RouterUnreachable as exc:
+            self.record.unreachable = str(exc)
+            raise
+        self._client = client
+        return client
+
+    # ------------------------------------------------------------------ sending
+
+    def _send(self, case: Case) -> Exchange:
+        """One case's request (and its image downloads); safe to call from several threads."""
+        client = self.connect()
+        endpoint = self.profile.endpoints[case.endpoint]
+        form = None
+        if case.encoding == "multipart":
+            form = form_parts(self.profile.model_endpoint(case.endpoint, case.model), case.body)  # type: ignore[arg-type]
+        exchange = client.post(endpoint.path, case.body, auth=case.auth, headers=case.headers, form=form)
+        if case.kind == "valid":
+            client.fetch_image_urls(exchange)
+        return exchange
+
+    def _over_budget(self, billable_so_far: int, case: Case) -> bool:
+        cap = self.config.max_generations
+        return case.billable and cap is not None and billable_so_far >= cap
+
+    def prefetch(self, cases: list[Case]) -> None:
+        """Send ``cases`` ``workers`` at a time before they are judged; :meth:`execute` then only judges.
+
+        The generation budget picks the same cases as a serial run (the first
+        N billable ones in order), so verdict and requirement table match.
+        """
+        if self.config.workers <= 1 or self._prefetched:
+            return
+        self.connect()
+        chosen, billable = [], 0
+        for case in cases:
+            if not case.skip and not self._over_budget(billable, case):
+                chosen.append(case)
+                billable += case.billable
+        with ThreadPoolExecutor(max_workers=self.config.workers, thread_name_prefix="conformance") as pool:
+            self._prefetched = dict(zip((c.id for c in chosen), pool.map(self._send, chosen)))
+
+    def execute(self, case: Case) -> CaseOutcome:
+        """Send ``case`` (or take its prefetched answer), judge it and record its evidence."""
+        client = self.connect()
+        record = CaseRecord(case.id, case.requirements, case.billable)
+        self.records[case.id] = record
+        self.record.cases.append(record)
+        if case.skip:
+            record.skipped = case.skip
+            return CaseOutcome(case, record)
+        if self._over_budget(self.record.billable_sent, case):
+            cap = self.config.max_generations
+            record.skipped = f"generation budget spent ({flag('max_generations', style=self.style)} {cap})"
+            return CaseOutcome(case, record)
+        exchange = self._prefetched.pop(case.id, None) or self._send(case)
+        self._count(case, exchange)
+        record.transport_error = exchange.status is None
+        try:
+            verdict = check_case(self.profile, case, exchange)
+        except Exception as exc:  # an answer no check foresaw: a failed case with evidence, never a crash
+            verdict = Verdict()
+            verdict.add(case.requirements[0], False, f"the harness could not judge this answer: {exc!r}"[:500])
+        record.results = verdict.results
+        record.evidence = build_evidence(exchange, verdict.images, redact=client.redact)
+        return CaseOutcome(case, record, must=tuple(failures(verdict, self.levels, "MUST")),
+                           should=tuple(failures(verdict, self.levels, "SHOULD")))
+
+    def _count(self, case: Case, exchange: Exchange) -> None:
+        endpoint = self.profile.endpoints[case.endpoint]
+        self.record.sent += 1
+        self.record.retried += exchange.retries
+        self.record.billable_sent += case.billable
+        self.record.note_request({"method": "POST", "path": endpoint.path, "auth": case.auth, "headers": case.headers,
+                                  "encoding": case.encoding, "body": case.body},
+                                 router_url=self.url if self.embedded else None)
+
+    # ------------------------------------------------------------------ the result
+
+    def result(self) -> RunResult:
+        """The run so far as a ``results.json`` document."""
+        self.record.duration_s = time.monotonic() - self._started
+        return RunResult(self.record.to_json())
+
+    def all_transport_errors(self) -> bool:
+        """Whether every sent case failed in transport (the router stopped answering): not assessed."""
+        sent = [c for c in self.record.cases if not c.skipped]
+        return bool(sent) and all(c.transport_error for c in sent)
+
+
+def certify(profile: str | Path | Profile, *,
+            router_url: str | None = RunConfig.router_url,
+            api_key_env: str = RunConfig.api_key_env,
+            seed: int = RunConfig.seed,
+            examples: int = RunConfig.examples,
+            max_generations: int | None = RunConfig.max_generations,
+            fault: str | None = RunConfig.fault,
+            models: tuple[str, ...] = RunConfig.models,
+            headers: tuple[str, ...] = RunConfig.headers,
+            timeout: float = RunConfig.timeout,
+            workers: int = RunConfig.workers,
+            latency: float = RunConfig.latency,
+            input_image_url: str | None = RunConfig.input_image_url) -> RunResult:
+    """Certify a router against ``profile`` (a built-in name, a YAML path or a loaded :class:`Profile`).
+
+    Every option is a :class:`~harness.options.RunConfig` field, with the
+    same default and unit: ``router_url`` (``None``: the embedded reference
+    router on 127.0.0.1), ``api_key_env`` (the variable holding the key),
+    ``seed``, ``examples`` (draws per rule), ``max_generations`` (billable
+    requests; ``None``: no cap), ``fault`` (embedded router only), ``models``
+    (ids; empty: all), ``headers`` (``"Name: value"``), ``timeout`` (seconds),
+    ``workers`` (requests in flight), ``latency`` (seconds, embedded router)
+    and ``input_image_url``.
+
+    Returns the :class:`RunResult` (``.verdict``, ``.failed()``, ``.data``:
+    what ``results.json`` holds). An unreachable router gives a
+    ``not-assessed`` result, not an exception. Raises :class:`SpecError` /
+    :class:`ProfileNotFound` for a bad profile, ``ValueError`` for an unknown
+    model id and ``KeyError`` for an unknown fault.
+    """
+    if not isinstance(profile, Profile):
+        profile = load_profile(profile)
+    config = RunConfig(router_url=router_url, api_key_env=api_key_env, seed=seed, examples=examples,
+                       max_generations=max_generations, fault=fault, models=tuple(models), headers=tuple(headers),
+                       timeout=timeout, workers=workers, latency=latency, input_image_url=input_image_url)
+    with Run(profile, config) as run:
+        try:
+            run.prefetch(run.plan)
+            for case in run.plan:
+                run.execute(case)
+        except RouterUnreachable:
+            pass  # recorded by connect(): the result says not assessed, and why
+        return run.result()

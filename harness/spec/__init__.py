@@ -1,0 +1,34 @@
+"""The spec step: YAML profile files -> the typed, fully resolved :class:`Profile`.
+
+``model`` is the domain (no I/O), ``load`` reads files (line-numbered YAML,
+meta-schema, ``extends``), ``build`` turns resolved data into the model and
+``requirements`` lists every requirement a run can pass or fail.
+"""
+
+from __future__ import annotations
+
+from .build import load_profile
+from .model import (
+    ENDPOINT_PREFIX,
+    PIL_FORMATS,
+    Case,
+    Condition,
+    Endpoint,
+    ErrorSpec,
+    Header,
+    Model,
+    ModelEndpoint,
+    Param,
+    Profile,
+    Requirement,
+    ResponseSpec,
+    Rule,
+    Source,
+)
+from .requirements import behaviour_id, catalogue
+
+__all__ = [
+    "Case", "Condition", "ENDPOINT_PREFIX", "Endpoint", "ErrorSpec", "Header", "Model", "ModelEndpoint",
+    "PIL_FORMATS", "Param", "Profile", "Requirement", "ResponseSpec", "Rule", "Source", "behaviour_id",
+    "catalogue", "load_profile",
+]
