@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from harness import build_plan, load_profile
-    from harness.derive.strategies import size_segments
+    from harness.rules.size import size_segments
     from harness.reference import render_image
 
     profile = load_profile("worldrouter")

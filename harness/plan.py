@@ -18,15 +18,14 @@ from hypothesis import Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from .rules import kind
 from .spec import Case, ModelEndpoint, Param, Profile, Rule, behaviour_id
 from .derive.strategies import (
-    _geometry,
     cheapest_body,
     input_image_data_uri,
     input_mask_data_uri,
     invalid_body,
     keep_conditions,
-    size_segments,
     valid_body,
 )
 
@@ -68,52 +67,13 @@ def _label(value: Any, param: Param) -> str:
     return text if len(text) <= 40 else f"{text[:24]}…({len(text)} chars)"
 
 
-# ------------------------------------------------------------------ size boundaries
-
-
-def _region_points(param: Param, breaking: str | None) -> Iterator[tuple[int, int]]:
-    for w, lo, hi, _step in size_segments(_geometry(param), breaking):
-        yield w, lo
-        yield w, hi
-
-
-_VALID_EDGE = {
-    # rule kind -> key that picks the valid size sitting exactly on that limit
-    "max_edge": lambda wh: (-max(wh), wh[0] * wh[1]),
-    "min_pixels": lambda wh: (wh[0] * wh[1], abs(wh[0] - wh[1])),
-    "max_pixels": lambda wh: (-wh[0] * wh[1], abs(wh[0] - wh[1])),
-    "max_ratio": lambda wh: (-max(wh) / min(wh), wh[0] * wh[1]),
-}
-_BEYOND_EDGE = {
-    # rule kind -> key that picks the invalid size one step beyond that limit
-    "max_edge": lambda wh: (max(wh), wh[0] * wh[1]),
-    "min_pixels": lambda wh: (-wh[0] * wh[1], abs(wh[0] - wh[1])),
-    "max_pixels": lambda wh: (wh[0] * wh[1], abs(wh[0] - wh[1])),
-    "max_ratio": lambda wh: (max(wh) / min(wh), wh[0] * wh[1]),
-    "multiple_of": lambda wh: (abs(wh[0] - 1024) + abs(wh[1] - 1024), wh),
-}
-
-
-def _size_boundaries(param: Param) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """``([(rule kind, valid size on the limit)], [(rule kind, size one step beyond)])``."""
-    on_limit, beyond = [], []
-    for kind in param.dimension_rules:
-        if kind in _VALID_EDGE:
-            w, h = min(_region_points(param, None), key=_VALID_EDGE[kind])
-            on_limit.append((kind, f"{w}x{h}"))
-        if kind in _BEYOND_EDGE:
-            points = list(_region_points(param, kind))
-            if kind == "multiple_of":
-                # the 16-px neighbours: 1024 +/- half a step, next to a valid 1024
-                step = param.rules[kind].value
-                points = [(1024, 1024 + step // 2)] if step > 1 else points
-            if points:
-                w, h = min(points, key=_BEYOND_EDGE[kind])
-                beyond.append((kind, f"{w}x{h}"))
-    allowed = param.rule_value("allowed")
-    if allowed:
-        on_limit.extend(("allowed", s) for s in allowed)
-    return on_limit, beyond
+def _on_limit(param: Param) -> list[tuple[str, Any]]:
+    """``(rule kind, valid value exactly on its limit)`` for every rule of ``param`` whose kind has limits."""
+    found = []
+    for key, rule in param.rules.items():
+        on_limit = kind(key).on_limit
+        found += [(key, value) for value in (on_limit(param, rule) if on_limit else ())]
+    return found
 
 
 # ------------------------------------------------------------------ the plan
@@ -204,14 +164,11 @@ class _PlanBuilder:
             self.add(requirement=behaviour_id("image.transparent", prefix), label=f"{op.model} background=transparent",
                      kind="valid", op=op, body=body, origin="example", also=(accepts,))
         size = op.params.get("size")
-        if size is not None and size.dimension_rules:
-            on_limit, _ = _size_boundaries(size)
-            for kind, value in on_limit:
-                rid = size.rules[kind].requirement.id
-                self.add(requirement=rid, label=f"{value} on the limit", kind="valid", op=op,
-                         body={**base, "size": value}, origin="boundary",
-                         also=(accepts, behaviour_id("image.dimensions", prefix)),
-                         note=f"valid: exactly at the {kind} limit")
+        for key, value in _on_limit(size) if size is not None else ():
+            self.add(requirement=size.rules[key].requirement.id, label=f"{value} on the limit", kind="valid", op=op,
+                     body={**base, "size": value}, origin="boundary",
+                     also=(accepts, behaviour_id("image.dimensions", prefix)),
+                     note=f"valid: exactly at the {key} limit")
         if "multipart" in self.profile.endpoints[op.endpoint].encodings and self.encoding(op) != "multipart":
             self.add(requirement=accepts, label=f"{op.model} multipart/form-data", kind="valid", op=op, body=base,
                      origin="example", encoding="multipart", note="the endpoint documents both encodings")
@@ -234,16 +191,17 @@ class _PlanBuilder:
 
     def invalid(self, op: ModelEndpoint) -> None:
         for param in op.params.values():
-            boundary = dict(_size_boundaries(param)[1]) if param.dimension_rules else {}
             for rule in param.rules.values():
-                self.rule_cases(op, param, rule, boundary.get(rule.kind))
+                self.rule_cases(op, param, rule)
         for rule in op.conditions:
             self.condition_cases(op, rule)
         self.add(requirement=behaviour_id("model.known", op.prefix), label="no-such-image-model", kind="invalid",
                  op=op, body={**cheapest_body(op), "model": "no-such-image-model"},
                  origin="example", also=_REJECTION, params=("model",))
 
-    def rule_cases(self, op: ModelEndpoint, param: Param, rule: Rule, beyond: str | None) -> None:
+    def rule_cases(self, op: ModelEndpoint, param: Param, rule: Rule) -> None:
+        """The invalid cases of one rule: its boundary value one step beyond the limit, then drawn values
+        (or, for a kind that is not ``drawn``, one example)."""
         rid = rule.requirement.id
         if rule.kind == "type" and self.encoding(op) == "multipart":
             # form fields are text: the wrong type is text that does not parse as the documented one
@@ -254,16 +212,13 @@ class _PlanBuilder:
         also = _REJECTION
         base = cheapest_body(op)
         bodies: list[tuple[str, dict[str, Any]]] = []
-        if rule.kind == "required":
-            bodies.append(("example", {k: v for k, v in base.items() if k != param.name}))
-        elif rule.kind == "unsupported":
+        rule_kind = kind(rule.kind)
+        if not rule_kind.drawn:
             bodies += [("example", b) for b in _draw(invalid_body(op, rule), 1, self.seed)]
         else:
+            beyond = rule_kind.beyond(param, rule) if rule_kind.beyond else None
             if beyond is not None:
                 bodies.append(("boundary", {**base, param.name: beyond}))
-            elif rule.kind in ("minimum", "maximum"):
-                step = -1 if rule.kind == "minimum" else 1
-                bodies.append(("boundary", {**base, param.name: rule.value + step}))
             seen = [b for _, b in bodies]
             bodies += [("drawn", b) for b in _draw(invalid_body(op, rule), self.examples, self.seed) if b not in seen]
         for origin, body in bodies:

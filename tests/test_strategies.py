@@ -51,8 +51,8 @@ def test_valid_sizes_cover_the_whole_region(body):
 
 def test_valid_draws_reach_far_corners():
     # constructed, not filtered: extreme shapes appear, not only the popular sizes
-    from harness.derive.strategies import _geometry, size_segments
-    segments = size_segments(_geometry(MODEL.params["size"]), None)
+    from harness.rules.size import geometry, size_segments
+    segments = size_segments(geometry(MODEL.params["size"]), None)
     widths = {w for w, *_ in segments}
     assert min(widths) == 480 and max(widths) == 3840  # 480x1440 is 3:1 at the pixel minimum
 

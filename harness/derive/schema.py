@@ -1,26 +1,27 @@
 """Profile -> JSON Schemas (Draft 2020-12) for requests, 200 responses and errors.
 
-Plain JSON Schema cannot say "width x height <= 8,294,400", so each ``size``
-dimension rule becomes its own custom keyword (``x-size-max-pixels``, ...).
-Other tools ignore unknown keywords and still get the standard part; our
-validator understands them, and because there is exactly one keyword per rule,
-every validation error maps back to exactly one requirement id.
+Every rule kind in the registry adds its keyword to the parameter's schema.
+Plain JSON Schema cannot say "width x height <= 8,294,400", so such a kind
+brings a custom keyword (``x-size-max-pixels``, ...) and its predicate. Other
+tools ignore unknown keywords and keep the standard part; our validator
+understands them, and because each keyword means exactly one kind, every
+validation error maps back to exactly one requirement id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from ..rules.size import DIMENSION_CHECKS, SIZE_PATTERN, parse_size
+from ..rules import KINDS, by_keyword, custom_keywords, registry_key
 from ..spec import Condition, Model, ModelEndpoint, Param, Profile, Rule
 
 __all__ = [
     "DRAFT",
-    "RequestValidator",
     "compiled_validator",
     "error_schema",
     "header_violations",
@@ -34,39 +35,22 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 _JSON_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "object": "object", "array": "array"}
 
-#: Custom keyword -> the dimension rule kind it enforces.
-_SIZE_KEYWORDS = {f"x-size-{kind.replace('_', '-')}": kind for kind in DIMENSION_CHECKS}
 
-#: JSON Schema keyword -> the spec rule kind an error on it means.
-_KEYWORD_RULES = {
-    "type": "type",
-    "enum": "enum",
-    "minimum": "minimum",
-    "maximum": "maximum",
-    "maxLength": "max_length",
-    "maxItems": "max_items",
-    "not": "unsupported",
-    "pattern": "format",
-    **_SIZE_KEYWORDS,
-}
-
-
-def _size_keyword(kind: str):
-    check = DIMENSION_CHECKS[kind]
-
+def _custom_keyword(keyword: str, check: Callable[[Any, Any], bool]):
     def validate(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
-        size = parse_size(instance)
-        if size is not None and not check(size[0], size[1], value):
-            yield ValidationError(f"{instance!r} breaks {kind}={value!r}")
+        if not check(instance, value):
+            yield ValidationError(f"{instance!r} breaks {keyword}={value!r}")
 
     return validate
 
 
-#: Draft 2020-12 plus one keyword per ``size`` dimension rule.
-RequestValidator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator,
-    {keyword: _size_keyword(kind) for keyword, kind in _SIZE_KEYWORDS.items()},
-)
+@cache
+def _validator_class(kinds: tuple[str, ...]) -> Any:
+    """Draft 2020-12 plus the ``x-`` keyword of every registered kind that has one (``kinds``: the registry key)."""
+    return jsonschema.validators.extend(
+        jsonschema.Draft202012Validator,
+        {keyword: _custom_keyword(keyword, check) for keyword, check in custom_keywords().items()},
+    )
 
 
 # ------------------------------------------------------------------ one function per param shape
@@ -78,35 +62,15 @@ def _image_schema(param: Param) -> dict[str, Any]:
 
 
 def _param_schema(param: Param) -> dict[str, Any]:
-    if "unsupported" in param.rules:
-        schema: dict[str, Any] = {"not": {}}
-    elif param.type == "image":
-        schema = _image_schema(param)
-    else:
-        schema = {"type": _JSON_TYPES[param.type]}
+    """The property schema of ``param``: its type, text and default, then each rule's keywords in rule order."""
+    schema: dict[str, Any] = _image_schema(param) if param.type == "image" else {"type": _JSON_TYPES[param.type]}
     if param.source is not None:
         schema["description"] = param.source.quote
     if param.default is not None:
         schema["default"] = param.default
-    for kind, keyword in _VALUE_KEYWORDS.items():
-        if kind in param.rules:
-            schema[keyword] = param.rules[kind].value
-    if "format" in param.rules:
-        schema.update(_size_schema(param))
+    for key, rule in param.rules.items():
+        schema = KINDS[key].schema(schema, param, rule)  # type: ignore[misc]
     return {**param.schema, **schema}
-
-
-#: Spec rule kind -> the standard JSON Schema keyword that carries its value.
-_VALUE_KEYWORDS = {"enum": "enum", "minimum": "minimum", "maximum": "maximum", "max_length": "maxLength", "max_items": "maxItems"}
-
-
-def _size_schema(param: Param) -> dict[str, Any]:
-    alternatives = "|".join(sorted(param.keywords))
-    pattern = f"^({alternatives}|{SIZE_PATTERN})$" if alternatives else f"^{SIZE_PATTERN}$"
-    schema: dict[str, Any] = {"pattern": pattern}
-    for kind, rule in param.dimension_rules.items():
-        schema[f"x-size-{kind.replace('_', '-')}"] = rule.value
-    return schema
 
 
 def _condition_schema(op: ModelEndpoint, rule: Rule) -> dict[str, Any]:
@@ -169,12 +133,12 @@ def error_schema(profile: Profile) -> dict[str, Any]:
 
 
 def validator_for(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
-    """A validator for any schema this module produced (custom keywords included)."""
-    return RequestValidator(schema)
+    """A validator for any schema this module produced (the registry's custom keywords included)."""
+    return _validator_class(registry_key())(schema)
 
 
-#: (profile sha256, kind, endpoint, model) -> validator; a resolved profile never changes.
-_COMPILED: dict[tuple[str, str, str, str], jsonschema.protocols.Validator] = {}
+#: (profile sha256, registry, kind, endpoint, model) -> validator; a resolved profile never changes.
+_COMPILED: dict[tuple[Any, ...], jsonschema.protocols.Validator] = {}
 
 
 def compiled_validator(profile: Profile, kind: str, *, op: ModelEndpoint | None = None) -> jsonschema.protocols.Validator:
@@ -183,7 +147,7 @@ def compiled_validator(profile: Profile, kind: str, *, op: ModelEndpoint | None 
     Request validation runs on every reference-router request and every
     checked answer, so the schema is derived and compiled only the first time.
     """
-    key = (profile.sha256, kind, op.endpoint if op else "", op.model if op else "")
+    key = (profile.sha256, registry_key(), kind, op.endpoint if op else "", op.model if op else "")
     if key not in _COMPILED:
         if kind == "request":
             schema = request_schema(profile, op)  # type: ignore[arg-type]
@@ -208,6 +172,7 @@ def request_violations(profile: Profile, endpoint: str, body: dict[str, Any]) ->
     if op is None:
         return {f"{prefix}.model.known": "model"}
     found: dict[str, str] = {}
+    keyword_kinds = by_keyword()
     by_param: dict[str, set[str]] = {}
     broken_conditions: list[Rule] = []
     for error in compiled_validator(profile, "request", op=op).iter_errors(body):
@@ -223,7 +188,7 @@ def request_violations(profile: Profile, endpoint: str, body: dict[str, Any]) ->
         if not error.path:
             continue
         name = str(error.path[0])
-        kind = _KEYWORD_RULES.get(str(error.validator))
+        kind = keyword_kinds.get(str(error.validator))
         param = op.params.get(name)
         if param is not None and kind in param.rules:
             by_param.setdefault(name, set()).add(kind)

@@ -1,26 +1,184 @@
-"""The rule kinds every profile may use, each declared once."""
+"""The rule kinds every profile may use, each declared once with all its hooks.
+
+Reading order: a kind's name and title, then what it adds to the request
+schema, then the values that break it (for invalid cases) and the values on
+its limit (for boundary cases). Sizes are in pixels.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import strategies as st
+
 from ._registry import RuleKind, register
+from .size import SIZE_PATTERN, geometry, parse_size, region_points, size_segments, sizes
+from .values import BENIGN_PROMPTS, input_image_data_uri, present_value
+
+__all__: list[str] = []
+
+# ------------------------------------------------------------------ values that break one rule
+
+_WRONG_ENUM_WORDS = ("gif", "bmp", "tiff", "ultra", "best", "svg", "maximum", "none-such")
+_MALFORMED_SIZES = ("1024", "1024x", "x1024", "1024*1024", "1024 x 1024", "1024X1024", "-1024x1024", "big",
+                    "1024x1024x1", "0x0")
+_NEAR_SIZES = ("512x512", "256x256", "1792x1024", "1024x1792", "2048x2048", "1536x1536", "1024x768", "1280x720")
+
+
+def _wrong_type(param: Any, rule: Any) -> st.SearchStrategy[Any]:
+    wrong = {
+        "string": st.one_of(st.integers(1, 4096), st.just(["a"]), st.just({"v": 1})),
+        "integer": st.one_of(st.sampled_from(["1", "two"]), st.just(1.5), st.just([1])),
+        "number": st.sampled_from(["1", "x"]),
+        "boolean": st.sampled_from(["yes", 3]),
+        "object": st.sampled_from(["x", 1]),
+        "array": st.sampled_from(["x", 1]),
+        "image": st.one_of(st.integers(1, 4096), st.just({"url": 1})),
+    }
+    return wrong[param.type]
+
+
+def _not_in_enum(param: Any, rule: Any) -> st.SearchStrategy[Any]:
+    allowed = list(rule.value)
+    if param.type == "boolean":
+        return st.sampled_from([v for v in (True, False) if v not in allowed])
+    if param.type == "integer":
+        return st.integers(-5, 200).filter(lambda v: v not in allowed)
+    return st.sampled_from([w for w in _WRONG_ENUM_WORDS if w not in allowed])
+
+
+def _too_long(param: Any, rule: Any) -> st.SearchStrategy[Any]:
+    limit = rule.value
+    base = BENIGN_PROMPTS[0] + ". "
+    return st.integers(1, 64).map(lambda extra: (base * (limit // len(base) + 2))[: limit + extra])
+
+
+def _too_many(param: Any, rule: Any) -> st.SearchStrategy[Any]:
+    return st.integers(rule.value + 1, rule.value + 2).map(lambda k: [input_image_data_uri()] * k)
+
+
+def _breaks_dimension(param: Any, rule: Any) -> st.SearchStrategy[Any]:
+    segments = size_segments(geometry(param), rule.kind)
+    return sizes(segments) if segments else st.nothing()
+
+
+def _without(base: dict[str, Any], param: Any, rule: Any) -> st.SearchStrategy[dict[str, Any]]:
+    return st.just({k: v for k, v in base.items() if k != param.name})
+
+
+# ------------------------------------------------------------------ size rules: schema and limits
+
+
+def _dimension_check(keeps: Callable[[int, int, Any], bool]) -> Callable[[Any, Any], bool]:
+    """A size predicate as an ``x-`` keyword check: a value that is not ``WIDTHxHEIGHT`` is the ``format`` rule's."""
+    def check(instance: Any, value: Any) -> bool:
+        size = parse_size(instance)
+        return size is None or keeps(size[0], size[1], value)
+
+    return check
+
+
+def _pattern(schema: dict[str, Any], param: Any, rule: Any) -> dict[str, Any]:
+
+    alternatives = "|".join(sorted(param.keywords))
+    return {**schema, "pattern": f"^({alternatives}|{SIZE_PATTERN})$" if alternatives else f"^{SIZE_PATTERN}$"}
+
+
+def _on_limit(key: Callable[[tuple[int, int]], Any]) -> Callable[[Any, Any], list[str]]:
+    """The valid size that sits exactly on the limit: the region's edge point ``key`` ranks first."""
+    def values(param: Any, rule: Any) -> list[str]:
+        w, h = min(region_points(param, None), key=key)
+        return [f"{w}x{h}"]
+
+    return values
+
+
+def _beyond(key: Callable[[tuple[int, int]], Any]) -> Callable[[Any, Any], str | None]:
+    """The invalid size one step beyond the limit: the edge point ``key`` ranks first among those breaking only it."""
+    def value(param: Any, rule: Any) -> str | None:
+        points = region_points(param, rule.kind)
+        if not points:
+            return None
+        w, h = min(points, key=key)
+        return f"{w}x{h}"
+
+    return value
+
+
+def _off_grid(param: Any, rule: Any) -> str | None:
+    """Half a step off the grid next to a valid 1024 (1024x1032 for 16 px), the likeliest near miss."""
+    step = rule.value
+    if step > 1:
+        return f"1024x{1024 + step // 2}"
+    return _beyond(lambda wh: (abs(wh[0] - 1024) + abs(wh[1] - 1024), wh))(param, rule)
+
+
+def _area(wh: tuple[int, int]) -> int:
+    return wh[0] * wh[1]
+
+
+def _skew(wh: tuple[int, int]) -> int:
+    return abs(wh[0] - wh[1])
+
+
+def _unsupported_schema(schema: dict[str, Any], param: Any, rule: Any) -> dict[str, Any]:
+    # any value is rejected: no type to keep, nothing else to describe but the text
+    return {"not": {}, **{k: v for k, v in schema.items() if k not in ("type", "items")}}
+
+
+def _same(schema: dict[str, Any], param: Any, rule: Any) -> dict[str, Any]:
+    return schema
+
 
 for _kind in (
-    RuleKind("type", "type", "a `{param}` of the wrong JSON type is rejected"),
-    RuleKind("required", "required", "a request without `{param}` is rejected"),
-    RuleKind("enum", "enum", "`{param}` outside {value} is rejected"),
-    RuleKind("minimum", "minimum", "`{param}` below {value} is rejected"),
-    RuleKind("maximum", "maximum", "`{param}` above {value} is rejected"),
-    RuleKind("max_length", "max-length", "`{param}` longer than {value} characters is rejected"),
-    RuleKind("max_items", "max-items", "more than {value} `{param}` items are rejected"),
-    RuleKind("unsupported", "unsupported", "a request with `{param}` (not supported) is rejected"),
-    RuleKind("format", "format", "a malformed `{param}` (not WIDTHxHEIGHT or a documented keyword) is rejected"),
-    RuleKind("allowed", "allowed", "`{param}` outside {value} is rejected", place="dimensions"),
-    RuleKind("max_edge", "max-edge", "`{param}` with an edge above {value} px is rejected", place="dimensions"),
+    RuleKind("type", "type", "a `{param}` of the wrong JSON type is rejected", level="SHOULD", grammar=None,
+             keyword="type", schema=_same, invalid=_wrong_type),
+    RuleKind("required", "required", "a request without `{param}` is rejected", keyword="required", schema=_same,
+             drawn=False, invalid_body=_without),
+    RuleKind("enum", "enum", "`{param}` outside {value} is rejected", keyword="enum", invalid=_not_in_enum),
+    RuleKind("minimum", "minimum", "`{param}` below {value} is rejected", keyword="minimum",
+             invalid=lambda param, rule: st.integers(rule.value - 100, rule.value - 1),
+             beyond=lambda param, rule: rule.value - 1),
+    RuleKind("maximum", "maximum", "`{param}` above {value} is rejected", keyword="maximum",
+             invalid=lambda param, rule: st.integers(rule.value + 1, rule.value + 100),
+             beyond=lambda param, rule: rule.value + 1),
+    RuleKind("max_length", "max-length", "`{param}` longer than {value} characters is rejected", keyword="maxLength",
+             invalid=_too_long),
+    RuleKind("max_items", "max-items", "more than {value} `{param}` items are rejected", keyword="maxItems",
+             invalid=_too_many),
+    RuleKind("unsupported", "unsupported", "a request with `{param}` (not supported) is rejected", keyword="not",
+             schema=_unsupported_schema, drawn=False, invalid=lambda param, rule: st.just(present_value(param))),
+    RuleKind("format", "format", "a malformed `{param}` (not WIDTHxHEIGHT or a documented keyword) is rejected",
+             keyword="pattern", schema=_pattern,
+             invalid=lambda param, rule: st.sampled_from([s for s in _MALFORMED_SIZES if s not in param.keywords])),
+    RuleKind("allowed", "allowed", "`{param}` outside {value} is rejected", place="dimensions",
+             keyword="x-size-allowed", check=_dimension_check(lambda w, h, allowed: f"{w}x{h}" in allowed),
+             invalid=lambda param, rule: st.sampled_from([s for s in _NEAR_SIZES if s not in set(rule.value)]),
+             on_limit=lambda param, rule: list(rule.value)),
+    RuleKind("max_edge", "max-edge", "`{param}` with an edge above {value} px is rejected", place="dimensions",
+             keyword="x-size-max-edge", check=_dimension_check(lambda w, h, limit: max(w, h) <= limit),
+             heights=lambda limit, w, cap: (1, limit) if w <= limit else (1, 0), invalid=_breaks_dimension,
+             on_limit=_on_limit(lambda wh: (-max(wh), _area(wh))), beyond=_beyond(lambda wh: (max(wh), _area(wh)))),
     RuleKind("multiple_of", "multiple-of", "`{param}` with an edge that is not a multiple of {value} px is rejected",
-             place="dimensions", value_in_slug=True),
+             place="dimensions", value_in_slug=True, keyword="x-size-multiple-of",
+             check=_dimension_check(lambda w, h, step: w % step == 0 and h % step == 0), grid=True,
+             invalid=_breaks_dimension, beyond=_off_grid),
+    # integer arithmetic: long <= ratio * short, exact at the 3:1 boundary
     RuleKind("max_ratio", "max-ratio", "`{param}` with long:short edge ratio above {value}:1 is rejected",
-             place="dimensions"),
-    RuleKind("min_pixels", "min-pixels", "`{param}` with fewer than {value} pixels is rejected", place="dimensions"),
-    RuleKind("max_pixels", "max-pixels", "`{param}` with more than {value} pixels is rejected", place="dimensions"),
+             place="dimensions", keyword="x-size-max-ratio",
+             check=_dimension_check(lambda w, h, ratio: max(w, h) <= ratio * min(w, h)),
+             heights=lambda ratio, w, cap: (math.ceil(w / ratio), w * ratio), invalid=_breaks_dimension,
+             on_limit=_on_limit(lambda wh: (-max(wh) / min(wh), _area(wh))),
+             beyond=_beyond(lambda wh: (max(wh) / min(wh), _area(wh)))),
+    RuleKind("min_pixels", "min-pixels", "`{param}` with fewer than {value} pixels is rejected", place="dimensions",
+             keyword="x-size-min-pixels", check=_dimension_check(lambda w, h, limit: w * h >= limit),
+             heights=lambda limit, w, cap: (math.ceil(limit / w), cap), invalid=_breaks_dimension,
+             on_limit=_on_limit(lambda wh: (_area(wh), _skew(wh))), beyond=_beyond(lambda wh: (-_area(wh), _skew(wh)))),
+    RuleKind("max_pixels", "max-pixels", "`{param}` with more than {value} pixels is rejected", place="dimensions",
+             keyword="x-size-max-pixels", check=_dimension_check(lambda w, h, limit: w * h <= limit),
+             heights=lambda limit, w, cap: (1, limit // w), invalid=_breaks_dimension,
+             on_limit=_on_limit(lambda wh: (-_area(wh), _skew(wh))), beyond=_beyond(lambda wh: (_area(wh), _skew(wh)))),
 ):
     register(_kind)

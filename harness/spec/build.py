@@ -225,12 +225,12 @@ class _Builder:
 
     @staticmethod
     def _rule_parts(kind: str, rule_raw: Any, param_source: Any) -> tuple[Any, str, Any, str | None]:
-        """``(value, level, source, id slug)`` of a rule written bare or as a mapping."""
+        """``(value, level, source, id slug)`` of a rule written bare or as a mapping (level: the kind's default)."""
+        level = kind_of(kind).level
         if isinstance(rule_raw, dict):
             value = rule_raw.get("values", rule_raw.get("value", True))
-            level = rule_raw.get("level", "MUST" if kind != "type" else "SHOULD")
-            return value, level, rule_raw.get("source", param_source), rule_raw.get("id")
-        return rule_raw, "MUST", param_source, None
+            return value, rule_raw.get("level", level), rule_raw.get("source", param_source), rule_raw.get("id")
+        return rule_raw, level, param_source, None
 
     def param(self, prefix: str, model: str, name: str, raw: dict[str, Any], at: tuple[Any, ...], *,
               typed: bool = True) -> Param:
@@ -244,7 +244,9 @@ class _Builder:
         untypable = not typed and ptype in ("string", "image")
         specs: list[tuple[str, Any, tuple[Any, ...]]] = [] if "unsupported" in raw or untypable else [
             ("type", {"value": ptype, "source": raw.get("source")}, at + ("type",))]
-        specs += [(k.key, raw[k.key], at + (k.key,)) for k in param_kinds() if k.key not in ("type", "format") and k.key in raw]
+        # explicit rules in registry order; ``format`` may also be implied (below) and ``type`` never is written
+        specs += [(k.key, raw[k.key], at + (k.key,)) for k in param_kinds() if k.key != "format" and k.key in raw
+                  and k.grammar is not None]
         if "format" in raw:
             specs.append(("format", raw["format"], at + ("format",)))
         elif raw.get("dimensions") or raw.get("keywords"):

@@ -17,8 +17,9 @@ import yaml
 
 from .._errors import Problem, ProfileNotFound, SpecError
 from .._resources import builtin_profiles, specs_dir
+from ..rules import KINDS, registry_key
 
-__all__ = ["Located", "dotted", "load_chain", "resolve_path"]
+__all__ = ["Located", "dotted", "load_chain", "meta_schema", "resolve_path"]
 
 class Located:
     """A parsed YAML document plus a map from key paths to 1-based line numbers."""
@@ -76,10 +77,25 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-@cache
-def _meta_validator() -> jsonschema.protocols.Validator:
+def meta_schema() -> dict[str, Any]:
+    """The profile grammar: ``specs/meta-schema.json`` with each registered rule kind's key added where it is written.
+
+    Parameter rules go under ``$defs/param/properties``, size rules under its
+    ``dimensions`` (a kind's ``grammar`` fragment, by default ``#/$defs/rule``).
+    """
     schema = json.loads((specs_dir() / "meta-schema.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+    param = schema["$defs"]["param"]["properties"]
+    for rule_kind in KINDS.values():
+        if rule_kind.grammar is not None:
+            place = param if rule_kind.place == "param" else param["dimensions"]["properties"]
+            place[rule_kind.key] = rule_kind.grammar
+    return schema
+
+
+@cache
+def _meta_validator(kinds: tuple[str, ...]) -> jsonschema.protocols.Validator:
+    """The meta-schema's validator for the registry holding ``kinds``."""
+    return jsonschema.Draft202012Validator(meta_schema())
 
 
 def _meta_problems(doc: Located) -> list[Problem]:
@@ -87,7 +103,7 @@ def _meta_problems(doc: Located) -> list[Problem]:
         return [(doc.display, 1, "", "a profile is a YAML mapping")]
     problems = []
     # ``null`` is the deletion marker of ``extends`` merges, valid wherever a mapping value is
-    for error in _meta_validator().iter_errors(_without_nulls(doc.data)):
+    for error in _meta_validator(registry_key()).iter_errors(_without_nulls(doc.data)):
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = error.schema.get("properties", {})

@@ -1,0 +1,74 @@
+"""The values cases send where a rule does not decide: benign prompts, real input images, one valid value.
+
+Valid cases cost money on a real router, and random text proves nothing
+about conformance (it can trip moderation or be refused as empty), so the
+values here are short, meaningful and the cheapest documented ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from functools import cache
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from .size import cheapest_size
+
+__all__ = ["BENIGN_PROMPTS", "input_image_data_uri", "input_mask_data_uri", "present_value"]
+
+#: Short, meaningful, moderation-safe prompts: random text proves nothing and
+#: can trip a real router's filters or be refused as empty.
+BENIGN_PROMPTS = (
+    "a red circle on a white background",
+    "a small clean five-point star icon, centered on a white background",
+    "a blue square next to a green triangle, flat illustration",
+    "a yellow lemon on a wooden table, simple still life",
+    "a paper boat on calm water, minimalist",
+)
+
+
+def _png_data_uri(image: Image.Image) -> str:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+@cache
+def input_image_data_uri() -> str:
+    """A small real PNG (256 x 256 pixels, opaque) as a ``data:image/png;base64,`` URI.
+
+    The input of edit cases: a data URI travels in JSON and, decoded, as a
+    multipart file upload, so the same case works in both encodings.
+    """
+    image = Image.new("RGB", (256, 256), (255, 255, 255))
+    ImageDraw.Draw(image).rectangle((64, 64, 192, 192), fill=(40, 120, 220))
+    return _png_data_uri(image)
+
+
+@cache
+def input_mask_data_uri() -> str:
+    """A PNG mask for :func:`input_image_data_uri` (256 x 256 pixels, RGBA): its centre is fully
+    transparent, the area to edit (OpenAI: "fully transparent areas ... indicate where `image` should be edited")."""
+    mask = Image.new("RGBA", (256, 256), (0, 0, 0, 255))
+    ImageDraw.Draw(mask).rectangle((64, 64, 192, 192), fill=(0, 0, 0, 0))
+    return _png_data_uri(mask)
+
+
+def present_value(param: Any) -> Any:
+    """One valid value of ``param`` (a :class:`~harness.spec.Param`), the cheapest documented one when there is one."""
+    if param.cheapest is not None:
+        return param.cheapest
+    if param.type == "image":
+        return input_image_data_uri()
+    if param.choices:
+        return param.choices[0]
+    if param.dimension_rules:
+        return cheapest_size(param)
+    if param.type == "integer":
+        low, high = param.rule_value("minimum", 1), param.rule_value("maximum", 10)
+        return (low + high) // 2
+    if param.default is not None:
+        return param.default
+    return {"string": "conformance", "number": 1, "boolean": False, "object": {}, "array": []}[param.type]
