@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ._app import INPUT_IMAGE_PATH, create_app, render_image
-from ._faults import FAULTS, Fault, get_fault
+from ._app import INPUT_IMAGE_PATH, create_app
+from ._faults import FAULTS, Fault, get_fault, register_fault, unregister_fault
+from ._images import render_image
 from ._server import running_router, serve_forever
 
-__all__ = ["FAULTS", "INPUT_IMAGE_PATH", "Fault", "create_app", "get_fault", "render_image", "running_router", "serve_forever"]
+__all__ = ["FAULTS", "INPUT_IMAGE_PATH", "Fault", "create_app", "get_fault", "register_fault", "render_image",
+           "running_router", "serve_forever", "unregister_fault"]

@@ -1,73 +1,203 @@
 """The fault catalogue: named ways to break the reference router, one rule each.
 
-A harness that cannot tell a faithful router from a broken one is worthless;
-every fault here names the requirement it breaks, and the project's tests run
-the suite against each fault to prove that exact requirement fails.
+A harness that cannot tell a faithful router from a broken one is worthless.
+Each fault here is a :class:`Fault` registered by name with the hooks it
+changes, in the order the router meets them: ``intercept`` (before auth),
+``authorize``, ``headers`` and ``violations`` (validation), ``error`` (every
+error answer), ``respond`` (instead of generating), ``image`` (what is drawn),
+``payload`` (the 200 body) and ``media_type``. A hook left ``None`` keeps
+that step faithful. Every fault names the requirement it breaks, and the
+project's tests run the suite against each fault to prove that exact
+requirement fails. An unknown fault name is an error, never a silent no-op.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import base64
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-__all__ = ["FAULTS", "Fault", "get_fault"]
+from starlette.responses import JSONResponse, Response
+
+from ..spec import ModelEndpoint
+from ._images import ImageSpec, render_image
+
+__all__ = ["FAULTS", "ErrorContext", "Fault", "RouterState", "ValidRequest", "get_fault", "register_fault",
+           "unregister_fault"]
+
+
+@dataclass
+class RouterState:
+    """What a router remembers between requests: answers so far, and faults that act once."""
+
+    calls: int = 0
+    done: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ErrorContext:
+    """Why the router is answering with an error: ``kind`` is ``auth`` (key missing or wrong), ``rule`` (a
+    documented rule broken) or ``request`` (any other bad request); ``authorization`` is the header it was sent."""
+
+    kind: str
+    authorization: str
+
+
+@dataclass(frozen=True)
+class ValidRequest:
+    """A request that passed validation, about to be served: what ``respond`` hooks act on."""
+
+    client: Any
+    state: RouterState
+    reset_connection: Callable[[Any], bool] | None
 
 
 @dataclass(frozen=True)
 class Fault:
-    """A named defect: what it does, the requirement (id suffix) a run must fail, and the profile that shows it.
+    """A named defect: what it does, the requirement (id suffix) a run must fail, the profile that shows it, its hooks.
 
     ``breaks`` is ``None`` for a nuisance a conformant router may cause and
-    the harness must absorb (e.g. rate limiting with ``Retry-After``).
+    the harness must absorb (rate limiting with ``Retry-After``).
+    ``skip_rule`` is shorthand for a ``violations`` hook that lets every rule
+    of that kind (``multiple_of``, ``condition``, ...) through.
     """
 
     name: str
     description: str
     breaks: str | None
-    skip_rule: str | None = None
     profile: str = "worldrouter"
+    skip_rule: str | None = None
+    intercept: Callable[[RouterState], Response | None] | None = None
+    authorize: Callable[[bool], bool] | None = None
+    headers: Callable[[dict[str, str]], dict[str, str]] | None = None
+    violations: Callable[[dict[str, str], ModelEndpoint | None, str], dict[str, str]] | None = None
+    error: Callable[[int, dict[str, Any], ErrorContext], tuple[int, dict[str, Any]]] | None = None
+    respond: Callable[[ValidRequest], Awaitable[Response | None]] | None = None
+    image: Callable[[ImageSpec, dict[str, Any]], ImageSpec] | None = None
+    payload: Callable[[dict[str, Any], ModelEndpoint], dict[str, Any]] | None = None
+    media_type: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.skip_rule is not None and self.violations is None:
+            object.__setattr__(self, "violations", _skipping(self.skip_rule))
 
 
-FAULTS: dict[str, Fault] = {f.name: f for f in (
-    Fault("accepts-size-not-multiple-of-16", "accepts sizes whose edges are not multiples of 16", "size.multiple-of-16", skip_rule="multiple_of"),
-    Fault("accepts-ratio-above-3", "accepts sizes with a long:short ratio above 3:1", "size.max-ratio", skip_rule="max_ratio"),
-    Fault("accepts-edge-above-max", "accepts sizes with an edge above the documented maximum", "size.max-edge", skip_rule="max_edge"),
-    Fault("accepts-missing-prompt", "serves requests without a prompt", "prompt.required", skip_rule="required"),
-    Fault("fixed-1024", "returns 1024x1024 images whatever size was asked", "image.dimensions"),
-    Fault("square-whatever-aspect-ratio", "draws square images whatever aspect_ratio was asked (Grok models)",
-          "image.dimensions"),
-    Fault("always-png", "returns PNG whatever output_format was asked", "image.format"),
-    Fault("ignores-n", "returns one image whatever n was asked", "data.count"),
-    Fault("not-an-image", "returns base64 that does not decode to an image", "image.decodes"),
-    Fault("no-auth", "serves requests without a valid API key", "auth.required"),
-    Fault("error-without-error-object", "answers errors with a bare {\"message\": ...}", "error.shape"),
-    Fault("500-on-invalid", "answers invalid input with HTTP 500", "size.multiple-of-16"),
-    Fault("text-plain", "labels JSON answers Content-Type: text/plain", "content-type"),
-    Fault("echo-wrong-size", "echoes a size different from the one asked", "response.echo"),
-    Fault("missing-created", "omits the required created field", "response.schema"),
-    Fault("created-in-milliseconds", "reports created in milliseconds where the profile documents seconds", "response.created"),
-    Fault("usage-total-off", "reports total_tokens one more than input_tokens + output_tokens", "usage.consistent"),
-    Fault("opaque-when-transparent", "draws an opaque image when background: transparent was asked", "image.transparent",
-          profile="opengateway"),
-    Fault("error-with-image", "puts a generated image in the body of a 4xx error", "error.no-image"),
-    Fault("error-param-null", "leaves error.param null instead of naming the offending field", "error.param"),
-    Fault("reflects-key", "repeats the Authorization header it was sent in error messages", "auth.no-key-echo"),
-    Fault("auth-403", "answers a missing or wrong key with 403 instead of 401", "auth.status-401"),
-    Fault("negative-cost", "reports a negative cost", "response.schema", profile="imagerouter"),
-    Fault("accepts-unknown-model", "serves a model id the profile does not document", "model.known"),
-    Fault("accepts-broken-conditions", "ignores rules between parameters (transparent background as jpeg)",
-          "transparent-needs-png-or-webp", skip_rule="condition", profile="openai"),
-    Fault("ignores-content-type", "serves requests without the required Content-Type header", "header.content-type.required",
-          profile="myrouter"),
-    Fault("422-on-invalid", "rejects invalid input with 422 where the profile documents 400", "error.status"),
-    Fault("garbage-json", "answers valid requests 200 with a body that is not JSON", "response.schema"),
-    Fault("huge-body", "answers valid requests with a 50 MB body that is not JSON", "response.schema"),
-    Fault("truncated-body", "closes the connection before the announced Content-Length", "accepts-valid"),
-    Fault("connection-reset", "resets the TCP connection (RST) instead of answering a valid request", "accepts-valid"),
-    Fault("stall", "stalls 30 s before answering the first generation request", "accepts-valid"),
-    Fault("rate-limited", "answers every other request 429 with Retry-After: 0 (the harness retries)", None),
-    Fault("attempt-without-region", "omits region from extra.routing.attempts items", "response.schema",
-          profile="opengateway"),
-)}
+def _skipping(rule_kind: str) -> Callable[[dict[str, str], ModelEndpoint | None, str], dict[str, str]]:
+    def violations(found: dict[str, str], target: ModelEndpoint | None, prefix: str) -> dict[str, str]:
+        if target is None:
+            return found
+        skipped = {r.requirement.id for r in target.rules() if r.kind == rule_kind}
+        return {rid: p for rid, p in found.items() if rid not in skipped}
+
+    return violations
+
+
+def _unknown_model_served(found: dict[str, str], target: ModelEndpoint | None, prefix: str) -> dict[str, str]:
+    return {} if set(found) == {f"{prefix}.model.known"} else found
+
+
+# ------------------------------------------------------------------ error answers
+
+
+def _on(kind: str, change: Callable[[int, dict[str, Any], ErrorContext], tuple[int, dict[str, Any]]]):
+    """An ``error`` hook that changes only errors of ``kind`` (``auth``, ``rule``, ``request``)."""
+    return lambda status, body, ctx: change(status, body, ctx) if ctx.kind == kind else (status, body)
+
+
+def _with_error(body: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return {**body, "error": {**body["error"], **changes}}
+
+
+def _reflect_key(status: int, body: dict[str, Any], ctx: ErrorContext) -> tuple[int, dict[str, Any]]:
+    message = body["error"]["message"]
+    if ctx.kind == "auth":  # the whole header, as a careless router writes it back
+        return status, _with_error(body, message=f"Incorrect API key provided: {ctx.authorization}.")
+    if ctx.kind == "rule":
+        return status, _with_error(body, message=f"{message} (request authorization: {ctx.authorization})")
+    return status, body
+
+
+def _with_image(status: int, body: dict[str, Any], ctx: ErrorContext) -> tuple[int, dict[str, Any]]:
+    if ctx.kind == "auth":
+        return status, body
+    return status, {**body, "data": [{"b64_json": base64.b64encode(render_image(64, 64, "png")).decode()}]}
+
+
+# ------------------------------------------------------------------ answers instead of images
+
+
+def _answer(content: Callable[[], bytes], **headers: str) -> Callable[[ValidRequest], Awaitable[Response]]:
+    """A ``respond`` hook answering 200 ``application/json`` with ``content()`` (made per answer, not at import)."""
+    async def respond(request: ValidRequest) -> Response:
+        return Response(content(), media_type="application/json", headers=headers or None)
+
+    return respond
+
+
+async def _stall_once(request: ValidRequest) -> None:
+    if "stall" not in request.state.done:
+        request.state.done.add("stall")  # only the first generation request stalls
+        await asyncio.sleep(30)
+    return None
+
+
+async def _reset(request: ValidRequest) -> Response:
+    if request.reset_connection is not None and request.reset_connection(request.client):
+        return Response(b"")  # TCP RST: the client sees "connection reset by peer"
+    return JSONResponse({"error": {"message": "The connection-reset fault found no connection to reset.",
+                                   "type": "server_error", "param": None, "code": "reset_failed"}}, status_code=500)
+
+
+def _rate_limit(state: RouterState) -> Response | None:
+    if state.calls % 2 == 0:
+        return None
+    return JSONResponse({"error": {"message": "Rate limit reached, retry shortly.", "type": "rate_limit_error",
+                                   "param": None, "code": "rate_limited"}}, status_code=429, headers={"Retry-After": "0"})
+
+
+# ------------------------------------------------------------------ 200 bodies
+
+
+def _edit(change: Callable[[dict[str, Any]], None], *, when: str | None = None):
+    """A ``payload`` hook that applies ``change`` (in place) when the body has field ``when``."""
+    def payload(body: dict[str, Any], target: ModelEndpoint) -> dict[str, Any]:
+        if when is None or when in body:
+            change(body)
+        return body
+
+    return payload
+
+
+def _wider(body: dict[str, Any]) -> None:
+    w, h = body["size"].split("x")
+    body["size"] = f"{int(w) + 16}x{h}"
+
+
+def _square(spec: ImageSpec, effective: dict[str, Any]) -> ImageSpec:
+    if "aspect_ratio" not in effective:
+        return spec
+    edge = max(spec.width, spec.height)
+    return replace(spec, width=edge, height=edge)
+
+
+#: Fault name -> fault, in catalogue order.
+FAULTS: dict[str, Fault] = {}
+
+
+def register_fault(fault: Fault) -> Fault:
+    """Add ``fault`` to the catalogue and return it; ``ValueError`` if the name is taken."""
+    if fault.name in FAULTS:
+        raise ValueError(f"fault {fault.name!r} is already registered")
+    FAULTS[fault.name] = fault
+    return fault
+
+
+def unregister_fault(name: str) -> None:
+    """Remove the fault ``name`` from the catalogue (for faults a test registered)."""
+    FAULTS.pop(name, None)
 
 
 def get_fault(name: str | None) -> Fault | None:
@@ -78,3 +208,73 @@ def get_fault(name: str | None) -> Fault | None:
         return FAULTS[name]
     except KeyError:
         raise KeyError(f"unknown fault {name!r}; known: {', '.join(FAULTS)}") from None
+
+
+for _fault in (
+    Fault("accepts-size-not-multiple-of-16", "accepts sizes whose edges are not multiples of 16", "size.multiple-of-16",
+          skip_rule="multiple_of"),
+    Fault("accepts-ratio-above-3", "accepts sizes with a long:short ratio above 3:1", "size.max-ratio",
+          skip_rule="max_ratio"),
+    Fault("accepts-edge-above-max", "accepts sizes with an edge above the documented maximum", "size.max-edge",
+          skip_rule="max_edge"),
+    Fault("accepts-missing-prompt", "serves requests without a prompt", "prompt.required", skip_rule="required"),
+    Fault("fixed-1024", "returns 1024x1024 images whatever size was asked", "image.dimensions",
+          image=lambda spec, effective: replace(spec, width=1024, height=1024)),
+    Fault("square-whatever-aspect-ratio", "draws square images whatever aspect_ratio was asked (Grok models)",
+          "image.dimensions", image=_square),
+    Fault("always-png", "returns PNG whatever output_format was asked", "image.format",
+          image=lambda spec, effective: replace(spec, encode_as="png")),
+    Fault("ignores-n", "returns one image whatever n was asked", "data.count",
+          image=lambda spec, effective: replace(spec, n=1)),
+    Fault("not-an-image", "returns base64 that does not decode to an image", "image.decodes",
+          image=lambda spec, effective: replace(spec, corrupt=True)),
+    Fault("no-auth", "serves requests without a valid API key", "auth.required", authorize=lambda ok: True),
+    Fault("error-without-error-object", "answers errors with a bare {\"message\": ...}", "error.shape",
+          error=lambda status, body, ctx: (status, {"message": body["error"]["message"]})),
+    Fault("500-on-invalid", "answers invalid input with HTTP 500", "size.multiple-of-16",
+          error=_on("rule", lambda status, body, ctx: (500, body))),
+    Fault("text-plain", "labels JSON answers Content-Type: text/plain", "content-type", media_type="text/plain"),
+    Fault("echo-wrong-size", "echoes a size different from the one asked", "response.echo",
+          payload=_edit(_wider, when="size")),
+    Fault("missing-created", "omits the required created field", "response.schema",
+          payload=_edit(lambda body: body.pop("created"))),
+    Fault("created-in-milliseconds", "reports created in milliseconds where the profile documents seconds",
+          "response.created", payload=_edit(lambda body: body.update(created=int(time.time() * 1000)))),
+    Fault("usage-total-off", "reports total_tokens one more than input_tokens + output_tokens", "usage.consistent",
+          payload=_edit(lambda body: body["usage"].update(total_tokens=body["usage"]["total_tokens"] + 1))),
+    Fault("opaque-when-transparent", "draws an opaque image when background: transparent was asked",
+          "image.transparent", profile="opengateway",
+          image=lambda spec, effective: replace(spec, transparent=False)),
+    Fault("error-with-image", "puts a generated image in the body of a 4xx error", "error.no-image", error=_with_image),
+    Fault("error-param-null", "leaves error.param null instead of naming the offending field", "error.param",
+          error=lambda status, body, ctx: (status, _with_error(body, param=None))),
+    Fault("reflects-key", "repeats the Authorization header it was sent in error messages", "auth.no-key-echo",
+          error=_reflect_key),
+    Fault("auth-403", "answers a missing or wrong key with 403 instead of 401", "auth.status-401",
+          error=_on("auth", lambda status, body, ctx: (403, body))),
+    Fault("negative-cost", "reports a negative cost", "response.schema", profile="imagerouter",
+          payload=_edit(lambda body: body.update(cost=-0.004), when="cost")),
+    Fault("accepts-unknown-model", "serves a model id the profile does not document", "model.known",
+          violations=_unknown_model_served),
+    Fault("accepts-broken-conditions", "ignores rules between parameters (transparent background as jpeg)",
+          "transparent-needs-png-or-webp", skip_rule="condition", profile="openai"),
+    Fault("ignores-content-type", "serves requests without the required Content-Type header",
+          "header.content-type.required", profile="myrouter", headers=lambda found: {}),
+    Fault("422-on-invalid", "rejects invalid input with 422 where the profile documents 400", "error.status",
+          error=_on("rule", lambda status, body, ctx: (422, body))),
+    Fault("garbage-json", "answers valid requests 200 with a body that is not JSON", "response.schema",
+          respond=_answer(lambda: b'{"created": 17, "data": [{"b64_json": "iVBOR')),
+    Fault("huge-body", "answers valid requests with a 50 MB body that is not JSON", "response.schema",
+          respond=_answer(lambda: b'{"data": "' + b"A" * (50 * 1024 * 1024))),
+    Fault("truncated-body", "closes the connection before the announced Content-Length", "accepts-valid",
+          respond=_answer(lambda: b'{"created": 1', **{"content-length": "100000"})),
+    Fault("connection-reset", "resets the TCP connection (RST) instead of answering a valid request", "accepts-valid",
+          respond=_reset),
+    Fault("stall", "stalls 30 s before answering the first generation request", "accepts-valid", respond=_stall_once),
+    Fault("rate-limited", "answers every other request 429 with Retry-After: 0 (the harness retries)", None,
+          intercept=_rate_limit),
+    Fault("attempt-without-region", "omits region from extra.routing.attempts items", "response.schema",
+          profile="opengateway",
+          payload=_edit(lambda body: body["extra"]["routing"]["attempts"][0].pop("region"), when="extra")),
+):
+    register_fault(_fault)
