@@ -239,3 +239,17 @@ def test_a_schema_failure_does_not_hide_the_image_checks(tmp_path):
     assert rows["gen.response.schema"]["status"] == "failed"
     for rid in ("gen.image.decodes", "gen.image.dimensions", "gen.data.count", "gen.image.format"):
         assert rows[rid]["status"] == "passed" and rows[rid]["cases"] > 0, rid
+
+
+@pytest.mark.parametrize("fault", ["accepts-ratio-above-3", "error-param-null", "truncated-body"])
+def test_certify_and_conformance_run_fail_the_same_requirements(tmp_path, fault):
+    """The Python API and the command line are one engine: the same verdict and the same failed ids."""
+    from harness import certify
+
+    proc = run_cli("run", "--profile", "worldrouter", "--fault", fault, "--timeout", "5",
+                   "--report-dir", str(tmp_path), cwd=tmp_path)
+    results = read_results(tmp_path, "worldrouter")
+    result = certify("worldrouter", fault=fault, timeout=5)
+    assert failed_ids(results) and result.failed() == failed_ids(results)
+    assert result.verdict == results["verdict"] and result.exit_code == proc.returncode
+    assert result.data["requests"]["sequence_sha256"] == results["requests"]["sequence_sha256"]

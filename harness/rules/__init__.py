@@ -23,7 +23,8 @@ from ._registry import (
     register,
     registry_key,
     rule_title,
+    unregister,
 )
 
 __all__ = ["KINDS", "RuleKind", "by_keyword", "custom_keywords", "dimension_kinds", "kind", "param_kinds", "register",
-           "registry_key", "rule_title"]
+           "registry_key", "rule_title", "unregister"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["KINDS", "RuleKind", "by_keyword", "custom_keywords", "dimension_kinds", "kind", "param_kinds", "register",
-           "registry_key", "rule_title"]
+           "registry_key", "rule_title", "unregister"]
 
 
 #: ``(property schema so far, param, rule) -> the property schema with this rule in it``.
@@ -102,6 +102,11 @@ def register(rule_kind: RuleKind) -> RuleKind:
                          "a rule no case can break cannot be tested")
     KINDS[rule_kind.key] = rule_kind
     return rule_kind
+
+
+def unregister(key: str) -> None:
+    """Remove the kind ``key`` (for kinds a test or plugin registered); caches keyed on :func:`registry_key` follow."""
+    KINDS.pop(key, None)
 
 
 def kind(key: str) -> RuleKind:
