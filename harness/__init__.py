@@ -13,7 +13,8 @@ from .derive.schema import error_schema, request_schema, request_violations, res
 from .plan import build_plan
 from .results import results_schema
 from .runner import RunResult, certify
-from .spec import Case, ModelEndpoint, Profile, Requirement, catalogue, load_profile
+from .checks import catalogue
+from .spec import Case, ModelEndpoint, Profile, Requirement, load_profile
 
 __all__ = [
     "Case",

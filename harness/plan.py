@@ -19,7 +19,8 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from .rules import kind
-from .spec import Case, ModelEndpoint, Param, Profile, Rule, behaviour_id
+from .spec import Case, ModelEndpoint, Param, Profile, Rule
+from .spec import requirements as ids
 from .derive.strategies import (
     cheapest_body,
     input_image_data_uri,
@@ -29,8 +30,7 @@ from .derive.strategies import (
     valid_body,
 )
 
-#: What every rejection of an invalid request is also checked for.
-_REJECTION = ("error.shape", "error.status", "error.no-image", "error.param")
+_REJECTION = ids.REJECTION
 
 __all__ = ["build_plan"]
 
@@ -121,14 +121,14 @@ class _PlanBuilder:
 
     def valid(self, op: ModelEndpoint) -> None:
         prefix = op.prefix
-        accepts = behaviour_id("accepts-valid", prefix)
+        accepts = ids.ACCEPTS_VALID.at(prefix)
         base = cheapest_body(op)
         required_only = {k: v for k, v in base.items() if k == "model" or op.params[k].required}
         self.add(requirement=accepts, label=f"{op.model} required fields only", kind="valid", op=op,
                  body=required_only, origin="example", note="documented defaults apply")
         fmt = op.params.get("output_format")
         for value in (fmt.choices if fmt is not None and fmt.exercise else ()):
-            self.add(requirement=behaviour_id("image.format", prefix), label=f"{op.model} output_format={value}",
+            self.add(requirement=ids.IMAGE_FORMAT.at(prefix), label=f"{op.model} output_format={value}",
                      kind="valid", op=op, body={**base, "output_format": value}, origin="example", also=(accepts,))
         rf = op.params.get("response_format")
         for value in (rf.choices if rf is not None and rf.exercise else ()):
@@ -137,7 +137,7 @@ class _PlanBuilder:
                          body={**base, "response_format": value}, origin="example")
         n = op.params.get("n")
         if n is not None and n.rule_value("maximum", 2) >= 2:
-            self.add(requirement=behaviour_id("data.count", prefix), label=f"{op.model} n=2", kind="valid",
+            self.add(requirement=ids.DATA_COUNT.at(prefix), label=f"{op.model} n=2", kind="valid",
                      op=op, body={**base, "n": 2}, origin="example", also=(accepts,))
         for param in op.params.values():
             if param.type != "image":
@@ -156,18 +156,18 @@ class _PlanBuilder:
         ratio = op.params.get("aspect_ratio")
         other = [v for v in (ratio.choices if ratio is not None else ()) if v != ratio.default]
         if other:  # one non-square shape proves the router draws the asked ratio (each costs an image)
-            self.add(requirement=behaviour_id("image.dimensions", prefix), label=f"{op.model} aspect_ratio={other[0]}",
+            self.add(requirement=ids.IMAGE_DIMENSIONS.at(prefix), label=f"{op.model} aspect_ratio={other[0]}",
                      kind="valid", op=op, body={**base, "aspect_ratio": other[0]}, origin="example", also=(accepts,))
         background = op.params.get("background")
         if background is not None and "transparent" in background.choices:
             body = keep_conditions(op, {**base, "background": "transparent"})
-            self.add(requirement=behaviour_id("image.transparent", prefix), label=f"{op.model} background=transparent",
+            self.add(requirement=ids.IMAGE_TRANSPARENT.at(prefix), label=f"{op.model} background=transparent",
                      kind="valid", op=op, body=body, origin="example", also=(accepts,))
         size = op.params.get("size")
         for key, value in _on_limit(size) if size is not None else ():
             self.add(requirement=size.rules[key].requirement.id, label=f"{value} on the limit", kind="valid", op=op,
                      body={**base, "size": value}, origin="boundary",
-                     also=(accepts, behaviour_id("image.dimensions", prefix)),
+                     also=(accepts, ids.IMAGE_DIMENSIONS.at(prefix)),
                      note=f"valid: exactly at the {key} limit")
         if "multipart" in self.profile.endpoints[op.endpoint].encodings and self.encoding(op) != "multipart":
             self.add(requirement=accepts, label=f"{op.model} multipart/form-data", kind="valid", op=op, body=base,
@@ -184,7 +184,7 @@ class _PlanBuilder:
         (``input_image_url``); without one the case is planned but skipped.
         """
         url = self.input_image_url
-        self.add(requirement=behaviour_id("accepts-valid", op.prefix), label=f"{op.model} image as URL", kind="valid",
+        self.add(requirement=ids.ACCEPTS_VALID.at(op.prefix), label=f"{op.model} image as URL", kind="valid",
                  op=op, body={**base, "image": url or "https://example.invalid/input.png"}, origin="example",
                  note="the input image as a URL the router fetches",
                  skip="" if url else "no input image URL: pass --input-image-url with a PNG the router can fetch")
@@ -195,7 +195,7 @@ class _PlanBuilder:
                 self.rule_cases(op, param, rule)
         for rule in op.conditions:
             self.condition_cases(op, rule)
-        self.add(requirement=behaviour_id("model.known", op.prefix), label="no-such-image-model", kind="invalid",
+        self.add(requirement=ids.MODEL_KNOWN.at(op.prefix), label="no-such-image-model", kind="invalid",
                  op=op, body={**cheapest_body(op), "model": "no-such-image-model"},
                  origin="example", also=_REJECTION, params=("model",))
 
@@ -235,7 +235,7 @@ class _PlanBuilder:
                      origin="drawn", also=also, params=involved)
 
     def header_cases(self, op: ModelEndpoint) -> None:
-        also = ("error.shape", "error.no-image")
+        also = (ids.ERROR_SHAPE.slug, ids.ERROR_NO_IMAGE.slug)
         for rule in self.profile.header_rules():
             if rule.kind == "required":
                 headers: dict[str, str | None] = {rule.param: None}
@@ -247,10 +247,10 @@ class _PlanBuilder:
                      origin="example", also=also, headers=headers)
 
     def auth(self, op: ModelEndpoint) -> None:
-        for auth, rid in (("missing", "auth.required"), ("wrong", "auth.wrong-key")):
+        for auth, rid in (("missing", ids.AUTH_REQUIRED.slug), ("wrong", ids.AUTH_WRONG_KEY.slug)):
             self.add(requirement=rid, label=f"{auth} key", kind="auth", op=op,
                      body=cheapest_body(op), origin="example", auth=auth,
-                     also=("auth.status-401", "auth.no-key-echo", "error.shape"))
+                     also=(ids.AUTH_STATUS_401.slug, ids.AUTH_NO_KEY_ECHO.slug, ids.ERROR_SHAPE.slug))
 
     def build(self, models: tuple[str, ...] = ()) -> list[Case]:
         ops = [op for op in self.profile.model_endpoints() if not models or op.model in models]

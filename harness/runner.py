@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK, RouterUnreachable
-from .checks import CheckResult, Verdict, check_case, failures
+from .checks import CheckResult, Verdict, catalogue, check_case, failures
 from .evidence import build_evidence
 from .options import RunConfig, flag
 from .plan import build_plan
 from .results import CaseRecord, RunRecord
-from .spec import Case, Profile, Requirement, catalogue, load_profile
+from .spec import Case, Profile, Requirement, load_profile
 from .transport.client import Exchange, Limits, RouterClient
 from .transport.forms import form_parts
 

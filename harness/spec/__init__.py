@@ -25,10 +25,10 @@ from .model import (
     Rule,
     Source,
 )
-from .requirements import behaviour_id, catalogue
+from .requirements import BehaviourId
 
 __all__ = [
     "Case", "Condition", "ENDPOINT_PREFIX", "Endpoint", "ErrorSpec", "Header", "Model", "ModelEndpoint",
-    "PIL_FORMATS", "Param", "Profile", "Requirement", "ResponseSpec", "Rule", "Source", "behaviour_id",
-    "catalogue", "load_profile",
+    "PIL_FORMATS", "Param", "Profile", "Requirement", "ResponseSpec", "Rule", "Source", "BehaviourId",
+    "load_profile",
 ]

@@ -1,0 +1,166 @@
+"""What a check sees: the case, the router's answer, and what is parsed or decoded from it (once).
+
+Parsing is lazy and cached, so the ten checks of a valid answer decode its
+images once, and an answer that is not JSON, or holds no images, never
+crashes a check: the context says what is missing and the check judges that.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from jsonschema.exceptions import ValidationError, best_match
+from PIL import Image, UnidentifiedImageError
+
+from ..derive.schema import compiled_validator
+from ..spec import Case, ModelEndpoint, Profile
+from ..spec.requirements import BehaviourId
+from ..transport.client import Exchange
+from ._registry import CheckResult
+
+__all__ = ["NOT_A_REJECTION", "CheckContext", "DecodedImage"]
+
+#: Statuses that mean "not allowed" or "slow down", never "rejected as invalid".
+NOT_A_REJECTION = frozenset({401, 403, 407, 429})
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """``data[index]`` decoded: the image, or why it could not be (``problem``)."""
+
+    index: int
+    image: Image.Image | None
+    problem: str = ""
+
+
+@dataclass
+class CheckContext:
+    """One case and its exchange, as the checks read them; ``target`` is the model endpoint the case names."""
+
+    profile: Profile
+    target: ModelEndpoint
+    case: Case
+    exchange: Exchange
+    images_seen: list[Image.Image] = field(default_factory=list)
+
+    def result(self, requirement: BehaviourId | str, passed: bool, message: str = "") -> CheckResult:
+        """A result for ``requirement`` (a behaviour id is placed under this endpoint's prefix)."""
+        rid = requirement.at(self.target.prefix) if isinstance(requirement, BehaviourId) else requirement
+        return CheckResult(rid, passed, message)
+
+    def expected(self, name: str) -> Any:
+        """What the request asked for ``name``, documented defaults applied."""
+        return self.target.effective(self.case.body).get(name)
+
+    # ------------------------------------------------------------------ the answer
+
+    @property
+    def answered(self) -> bool:
+        """A full HTTP answer arrived (no timeout, reset or oversized body)."""
+        return self.exchange.error is None and self.exchange.status is not None
+
+    @property
+    def accepted(self) -> bool:
+        return self.answered and self.exchange.status == 200
+
+    @property
+    def rejected(self) -> bool:
+        """Refused as the case expects: 401/403 for an auth case; else a 4xx that is not an auth or load answer."""
+        if not self.answered:
+            return False
+        status: int = self.exchange.status  # type: ignore[assignment]
+        if self.case.kind == "auth":
+            return status in (401, 403)
+        return 400 <= status < 500 and status not in NOT_A_REJECTION
+
+    def describe(self) -> str:
+        """The answer in one line: the transport error, or the status and the start of the body."""
+        if self.exchange.error:
+            return self.exchange.error
+        snippet = self.exchange.content[:200].decode("utf-8", "replace")
+        return f"HTTP {self.exchange.status}: {snippet}"
+
+    @cached_property
+    def parsed(self) -> tuple[Any, str | None]:
+        """``(body, None)`` for a JSON body, else ``(None, why not)``."""
+        try:
+            return self.exchange.json(), None
+        except ValueError as exc:
+            return None, f"body is not JSON ({exc.__class__.__name__}: {str(exc)[:120]})"
+
+    @property
+    def body(self) -> Any:
+        return self.parsed[0]
+
+    @property
+    def data(self) -> list[Any] | None:
+        """``data`` of a JSON object body when it is a list (else nothing more can be read)."""
+        body = self.body
+        return body["data"] if isinstance(body, dict) and isinstance(body.get("data"), list) else None
+
+    def schema_error(self, kind: str) -> ValidationError | None:
+        """The most relevant error of the body against the ``response`` or ``error`` schema (``None``: valid)."""
+        validator = compiled_validator(self.profile, kind, op=self.target if kind == "response" else None)
+        return best_match(validator.iter_errors(self.body))
+
+    @cached_property
+    def error_shape_error(self) -> ValidationError | None:
+        return self.schema_error("error")
+
+    # ------------------------------------------------------------------ images
+
+    @cached_property
+    def images(self) -> list[DecodedImage]:
+        """Every item of ``data`` decoded from the field the request selects (``b64_json`` or a fetched ``url``)."""
+        fields = self.target.image_fields_for(self.case.body)
+        decoded = []
+        for index, item in enumerate(self.data or []):
+            image, problem = _image_of(item, fields, self.exchange)
+            decoded.append(DecodedImage(index, image, problem))
+            if image is not None:
+                self.images_seen.append(image)
+        return decoded
+
+
+def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange) -> tuple[Image.Image | None, str]:
+    """The decoded image of one ``data[]`` item, from the first of ``fields`` it carries."""
+    if not isinstance(item, dict):
+        return None, f"not an object: {str(item)[:80]!r}"
+    field_name = next((f for f in fields if item.get(f)), None)
+    if field_name is None:
+        return None, f"no {' or '.join(fields)} field"
+    if field_name == "b64_json":
+        return _decode(item[field_name])
+    if not isinstance(item[field_name], str):
+        return None, f"{field_name} is not a string: {str(item[field_name])[:80]!r}"
+    download = exchange.downloads.get(item[field_name])
+    if download is None:
+        return None, f"url {str(item[field_name])[:120]!r} was not fetched"
+    if download.error or download.status != 200:
+        return None, f"GET {download.url[:120]}: {download.error or f'HTTP {download.status}'}"
+    return _open(download.content)
+
+
+def _decode(b64: Any) -> tuple[Image.Image | None, str]:
+    if not isinstance(b64, str) or not b64:
+        return None, "no base64 image string"
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        return None, f"not valid base64 ({exc})"
+    return _open(raw)
+
+
+def _open(raw: bytes) -> tuple[Image.Image | None, str]:
+    try:
+        image = Image.open(io.BytesIO(raw))
+        image.load()
+    # Pillow signals a corrupt file with SyntaxError or EOFError as well as OSError
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        return None, f"{len(raw):,} bytes that Pillow cannot decode ({exc.__class__.__name__})"
+    return image, ""
