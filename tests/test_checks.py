@@ -1,0 +1,261 @@
+"""Each registered check, judged on recorded exchanges: a faithful answer passes, one broken answer fails it.
+
+The faithful 200 bodies are what the reference router answers for the case
+(``reference._images.generate``); each test breaks one thing in it by hand,
+so a check is exercised directly, without a server or a subprocess.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import pytest
+
+from harness import build_plan, load_profile
+from harness.checks import CHECKS, Check, check_case
+from harness.reference._images import generate, render_image
+from harness.spec import Case
+from harness.transport.client import Exchange
+
+WORLD = load_profile("worldrouter")
+GATEWAY = load_profile("opengateway")
+PLANS = {p.name: build_plan(p) for p in (WORLD, GATEWAY)}
+
+
+def case(profile_name: str, case_id: str) -> Case:
+    return next(c for c in PLANS[profile_name] if c.id == case_id)
+
+
+def faithful(profile, case: Case) -> dict[str, Any]:
+    target = profile.model_endpoint(case.endpoint, case.model)
+    return generate(target, case.body, store=lambda raw, fmt: "unused")
+
+
+def answer(body: Any = None, *, status: int = 200, content_type: str = "application/json", raw: bytes | None = None,
+           error: str | None = None, request_headers: dict[str, str] | None = None) -> Exchange:
+    content = raw if raw is not None else json.dumps(body).encode()
+    return Exchange("POST", "http://127.0.0.1:1/v1/images/generations", request_headers or {}, {}, status=status,
+                    headers={"content-type": content_type}, content=content if error is None else b"",
+                    sent_at=time.time(), error=error, )
+
+
+def judged(profile, case: Case, exchange: Exchange) -> dict[str, list[tuple[bool, str]]]:
+    """requirement id -> [(passed, message)] of every result for this exchange."""
+    out: dict[str, list[tuple[bool, str]]] = {}
+    for result in check_case(profile, case, exchange).results:
+        out.setdefault(result.requirement, []).append((result.passed, result.message))
+    return out
+
+
+def failed(results: dict[str, list[tuple[bool, str]]]) -> set[str]:
+    return {rid for rid, outcomes in results.items() if not all(ok for ok, _ in outcomes)}
+
+
+def b64_image(width: int, height: int, fmt: str = "png", **kw: Any) -> str:
+    return base64.b64encode(render_image(width, height, fmt, **kw)).decode()
+
+
+REQUIRED_ONLY = "gen.accepts-valid[gpt-image-2 required fields only]"
+JPEG = "gen.image.format[gpt-image-2 output_format=jpeg]"
+N2 = "gen.data.count[gpt-image-2 n=2]"
+ON_LIMIT = "gen.gpt-image-2.size.max-ratio[480x1440 on the limit]"
+GROK_RATIO = "gen.image.dimensions[grok-imagine-image aspect_ratio=16:9]"
+TOO_SMALL = "gen.gpt-image-2.size.multiple-of-16[1024x1032]"
+MISSING_KEY = "auth.required[missing key]"
+WRONG_KEY = "auth.wrong-key[wrong key]"
+
+
+# ------------------------------------------------------------------ valid requests
+
+
+def test_a_faithful_answer_passes_every_check_of_its_case():
+    for case_id in (REQUIRED_ONLY, JPEG, N2, ON_LIMIT, GROK_RATIO):
+        c = case("worldrouter", case_id)
+        results = judged(WORLD, c, answer(faithful(WORLD, c)))
+        assert failed(results) == set(), (case_id, results)
+        assert set(c.requirements) <= set(results)  # every requirement the case exists for was judged
+
+
+def test_served_fails_on_server_error_and_on_transport_failure():
+    c = case("worldrouter", ON_LIMIT)
+    results = judged(WORLD, c, answer({"error": {"message": "boom"}}, status=500))
+    assert failed(results) == {ON_LIMIT.split("[")[0], "gen.accepts-valid"}
+    assert "valid request not served: HTTP 500" in results["gen.accepts-valid"][0][1]
+    results = judged(WORLD, c, answer(error="timed out (ReadTimeout) after 5.0 s"))
+    assert results["gen.accepts-valid"] == [(False, "valid request not served: timed out (ReadTimeout) after 5.0 s")]
+    assert "gen.response.schema" not in results  # nothing arrived to judge
+
+
+def test_content_type_must_be_json():
+    c = case("worldrouter", REQUIRED_ONLY)
+    results = judged(WORLD, c, answer(faithful(WORLD, c), content_type="text/plain"))
+    assert failed(results) == {"gen.content-type"}
+
+
+def test_response_schema_fails_on_a_missing_field_and_on_a_body_that_is_not_json():
+    c = case("worldrouter", REQUIRED_ONLY)
+    body = faithful(WORLD, c)
+    del body["created"]
+    assert failed(judged(WORLD, c, answer(body))) == {"gen.response.schema"}
+    results = judged(WORLD, c, answer(raw=b'{"created": 17, "data": [{"b64_json": "iVBOR'))
+    assert failed(results) == {"gen.response.schema"}
+    assert results["gen.response.schema"][0][1].startswith("body is not JSON")
+
+
+def test_image_decodes_fails_on_base64_that_is_no_image():
+    c = case("worldrouter", REQUIRED_ONLY)
+    body = faithful(WORLD, c)
+    body["data"][0]["b64_json"] = base64.b64encode(b"this is not an image").decode()
+    results = judged(WORLD, c, answer(body))
+    assert failed(results) == {"gen.image.decodes"}
+    assert "Pillow cannot decode" in results["gen.image.decodes"][0][1]
+
+
+def test_data_count_fails_when_fewer_images_than_n():
+    c = case("worldrouter", N2)
+    body = faithful(WORLD, c)
+    body["data"] = body["data"][:1]
+    results = judged(WORLD, c, answer(body))
+    assert failed(results) == {"gen.data.count"} and results["gen.data.count"][0][1] == "asked n=2, got 1 images"
+
+
+def test_image_format_fails_on_png_for_jpeg():
+    c = case("worldrouter", JPEG)
+    body = faithful(WORLD, c)
+    body["data"][0]["b64_json"] = b64_image(1024, 1024, "png")
+    results = judged(WORLD, c, answer(body))
+    assert "gen.image.format" in failed(results)
+    assert "asked output_format='jpeg', got PNG" in results["gen.image.format"][0][1]
+
+
+def test_image_dimensions_fails_on_the_wrong_size_and_the_wrong_aspect_ratio():
+    c = case("worldrouter", ON_LIMIT)
+    body = faithful(WORLD, c)
+    body["data"][0]["b64_json"] = b64_image(1024, 1024)
+    results = judged(WORLD, c, answer(body))
+    assert "gen.image.dimensions" in failed(results)
+    assert "asked 480x1440, got 1024x1024" in results["gen.image.dimensions"][0][1]
+    grok = case("worldrouter", GROK_RATIO)
+    body = faithful(WORLD, grok)
+    body["data"][0]["b64_json"] = b64_image(1024, 1024)  # square for 16:9
+    assert failed(judged(WORLD, grok, answer(body))) == {"gen.image.dimensions"}
+    body["data"][0]["b64_json"] = b64_image(1024, 577)  # 1.775:1, within 2 % of 16:9
+    assert failed(judged(WORLD, grok, answer(body))) == set()
+
+
+def test_response_echo_is_a_should_on_the_asked_fields():
+    c = case("worldrouter", JPEG)
+    body = faithful(WORLD, c)
+    body["output_format"] = "png"
+    results = judged(WORLD, c, answer(body))
+    assert failed(results) == {"gen.response.echo"}
+    assert (False, "asked output_format='jpeg', response says 'png'") in results["gen.response.echo"]
+
+
+def test_response_created_fails_in_milliseconds_where_seconds_are_documented():
+    c = case("worldrouter", REQUIRED_ONLY)
+    body = faithful(WORLD, c)
+    body["created"] = int(time.time() * 1000)
+    results = judged(WORLD, c, answer(body))
+    assert failed(results) == {"gen.response.created"} and "read in seconds" in results["gen.response.created"][0][1]
+
+
+def test_usage_consistent_fails_when_the_total_does_not_add_up():
+    c = case("worldrouter", REQUIRED_ONLY)
+    body = faithful(WORLD, c)
+    body["usage"]["total_tokens"] += 1
+    assert failed(judged(WORLD, c, answer(body))) == {"gen.usage.consistent"}
+    body = faithful(WORLD, c)
+    body["usage"]["output_tokens_details"]["image_tokens"] += 5  # details exceed their total
+    assert failed(judged(WORLD, c, answer(body))) == {"gen.usage.consistent"}
+
+
+def test_image_transparent_fails_on_an_opaque_image():
+    c = next(c for c in PLANS["opengateway"] if c.requirements[0] == "gen.image.transparent")
+    body = faithful(GATEWAY, c)
+    assert failed(judged(GATEWAY, c, answer(body))) == set()
+    width, height = (int(x) for x in (c.body.get("size") or "1024x1024").split("x"))
+    body["data"][0]["b64_json"] = b64_image(width, height, c.body.get("output_format", "png"))
+    assert failed(judged(GATEWAY, c, answer(body))) == {"gen.image.transparent"}
+
+
+# ------------------------------------------------------------------ invalid requests
+
+
+def _error(message: str = "bad size", param: str | None = "size") -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": None}}
+
+
+def test_rejected_passes_a_documented_400_and_fails_200_500_and_401():
+    c = case("worldrouter", TOO_SMALL)
+    rid = "gen.gpt-image-2.size.multiple-of-16"
+    assert failed(judged(WORLD, c, answer(_error(), status=400))) == set()
+    results = judged(WORLD, c, answer(faithful(WORLD, c)))
+    assert results[rid] == [(False, "accepted (HTTP 200) a request that breaks this rule")]
+    results = judged(WORLD, c, answer(_error(), status=500))
+    assert results[rid] == [(False, "answered HTTP 500 (server error) instead of rejecting with a 4xx")]
+    assert "error.shape" not in results  # a 500 is no rejection, so its body is not judged as one
+    results = judged(WORLD, c, answer(_error(), status=401))
+    assert results[rid] == [(False, "answered HTTP 401, which is not a rejection of invalid input")]
+
+
+def test_error_checks_each_fail_alone():
+    c = case("worldrouter", TOO_SMALL)
+    assert failed(judged(WORLD, c, answer(_error(), status=422))) == {"error.status"}
+    assert failed(judged(WORLD, c, answer({"message": "bad size"}, status=400))) == {"error.shape"}
+    assert failed(judged(WORLD, c, answer({**_error(), "data": [{"b64_json": b64_image(8, 8)}]}, status=400))) == \
+        {"error.no-image"}
+    results = judged(WORLD, c, answer(_error(param="prompt"), status=400))
+    assert failed(results) == {"error.param"}
+    assert results["error.param"][0][1] == "error.param is 'prompt'; the request got size wrong"
+
+
+def test_error_param_is_not_judged_when_the_error_shape_is_wrong():
+    c = case("worldrouter", TOO_SMALL)
+    results = judged(WORLD, c, answer({"message": "bad", "param": "prompt"}, status=400))
+    assert "error.param" not in results and failed(results) == {"error.shape"}
+
+
+# ------------------------------------------------------------------ auth
+
+
+def test_refused_and_the_auth_checks():
+    missing = case("worldrouter", MISSING_KEY)
+    unauthorized = _error("Incorrect API key provided.", param=None)
+    assert failed(judged(WORLD, missing, answer(unauthorized, status=401))) == set()
+    assert failed(judged(WORLD, missing, answer(unauthorized, status=403))) == {"auth.status-401"}
+    results = judged(WORLD, missing, answer(faithful(WORLD, missing)))
+    assert results["auth.required"] == [(False, "answered HTTP 200 to a request with a missing key")]
+    wrong = case("worldrouter", WRONG_KEY)
+    sent = {"Authorization": "Bearer sk-conformance-wrong-key-0000"}
+    echoed = _error("Incorrect API key provided: Bearer sk-conformance-wrong-key-0000.", param=None)
+    assert failed(judged(WORLD, wrong, answer(echoed, status=401, request_headers=sent))) == {"auth.no-key-echo"}
+
+
+# ------------------------------------------------------------------ the registry
+
+
+def test_a_check_that_raises_fails_the_case_requirement_and_the_others_still_run(monkeypatch):
+    def explodes(ctx):
+        raise RuntimeError("unforeseen")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr("harness.checks.CHECKS", [Check("explodes", frozenset({"valid"}), explodes, None), *CHECKS])
+    c = case("worldrouter", REQUIRED_ONLY)
+    results = judged(WORLD, c, answer(faithful(WORLD, c)))
+    assert results["gen.accepts-valid"][0] == (False, "the harness could not judge this answer (explodes): "
+                                                      "RuntimeError('unforeseen')")
+    assert results["gen.response.schema"] == [(True, "")] and "gen.image.decodes" in results
+
+
+@pytest.mark.parametrize("registered", CHECKS, ids=lambda c: c.name)
+def test_every_check_is_exercised_here(registered):
+    """A new check without a unit test here fails this: each name must appear in a test of this module."""
+    with open(__file__, encoding="utf-8") as source:
+        text = source.read()
+    behaviour = registered.behaviour
+    mentioned = registered.name in text or (behaviour is not None and behaviour.id.slug in text)
+    assert mentioned, f"check {registered.name!r} has no unit test in tests/test_checks.py"
