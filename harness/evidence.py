@@ -11,13 +11,25 @@ import base64
 import io
 import json
 import shlex
-from typing import Any
+from typing import Any, TypedDict
 
 from PIL import Image
 
 from .transport.client import KEY_PLACEHOLDER, Exchange
 
-__all__ = ["build_evidence", "curl_command", "truncate_payloads"]
+__all__ = ["Evidence", "build_evidence", "curl_command", "truncate_payloads"]
+
+
+class Evidence(TypedDict):
+    """One exchange as a report shows it: redacted ``request`` (method, url, headers, body) and ``response``
+    (status, headers, body or text, transport error), ``elapsed_s`` in seconds, a replayable ``curl`` line and
+    up to four PNG ``thumbnails`` (128 px data URIs)."""
+
+    request: dict[str, Any]
+    response: dict[str, Any]
+    elapsed_s: float
+    curl: str
+    thumbnails: list[str]
 
 _KEEP_CHARS = 120
 _THUMBNAIL_PX = 128
@@ -74,9 +86,9 @@ def _response_body(exchange: Exchange) -> Any:
         return text + (f"…[{len(exchange.content):,} bytes]" if len(exchange.content) > 2000 else "")
 
 
-def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any) -> dict[str, Any]:
+def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any) -> Evidence:
     """The JSON-ready evidence of one exchange; ``redact`` scrubs the key from any text."""
-    evidence = {
+    evidence: Evidence = {
         "request": {
             "method": exchange.method,
             "url": exchange.url,

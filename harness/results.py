@@ -11,14 +11,15 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from ._version import __version__
 from .checks import CheckResult
 from ._resources import specs_dir
 from .spec import Profile, Requirement
 
-__all__ = ["STATUS_ORDER", "CaseRecord", "RunRecord", "SCHEMA_VERSION", "results_schema"]
+__all__ = ["STATUS_ORDER", "CaseRecord", "FailureRow", "RequestsSummary", "RequirementRow", "ResultsDocument",
+           "RunRecord", "SCHEMA_VERSION", "results_schema"]
 
 SCHEMA_VERSION = 1
 
@@ -31,6 +32,55 @@ def results_schema() -> dict[str, Any]:
     return json.loads((specs_dir() / "results.schema.json").read_text(encoding="utf-8"))
 
 
+class FailureRow(TypedDict):
+    """One failing case of a requirement: its id, why, and the redacted evidence to reproduce it."""
+
+    case: str
+    message: str
+    request: Any
+    response: Any
+    curl: str | None
+
+
+class RequirementRow(TypedDict):
+    """One requirement of ``results.json``: ``status`` is ``passed``, ``failed`` or ``skipped`` (no case judged it)."""
+
+    id: str
+    level: str
+    title: str
+    source: str
+    status: str
+    cases: int
+    failures: list[FailureRow]
+
+
+class RequestsSummary(TypedDict):
+    """What was sent: requests, billable (image-generating) ones, skipped cases, retries, the sequence digest."""
+
+    sent: int
+    billable: int
+    skipped: int
+    retried: int
+    sequence_sha256: str
+
+
+class ResultsDocument(TypedDict):
+    """``results.json``, schema_version 1 (``specs/results.schema.json``); ``duration_s`` in seconds."""
+
+    schema_version: int
+    harness_version: str
+    profile: str
+    profile_sha256: str
+    router_url: str
+    seed: int
+    started_at: str
+    duration_s: float
+    verdict: str
+    not_assessed_reason: str | None
+    requirements: list[RequirementRow]
+    requests: RequestsSummary
+
+
 @dataclass
 class CaseRecord:
     """One case's outcome: its check results and evidence (or why it was skipped)."""
@@ -39,7 +89,7 @@ class CaseRecord:
     requirements: tuple[str, ...]
     billable: bool
     results: list[CheckResult] = field(default_factory=list)
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)  # an Evidence, once the case was sent
     skipped: str | None = None
     transport_error: bool = False
 
@@ -74,29 +124,31 @@ class RunRecord:
             text = text.replace(router_url, "<router>")
         self._sequence.update(text.encode() + b"\n")
 
-    def requirement_rows(self) -> list[dict[str, Any]]:
-        rows = []
+    def requirement_rows(self) -> list[RequirementRow]:
+        """Every requirement of the catalogue with what the cases made of it, failures first, MUST before SHOULD."""
+        rows: list[RequirementRow] = []
         for rid, req in self.catalogue.items():
             touched = [c for c in self.cases if any(r.requirement == rid for r in c.results)]
             failures = [
-                {"case": c.case_id, "message": r.message, "request": c.evidence.get("request"),
-                 "response": c.evidence.get("response"), "curl": c.evidence.get("curl")}
+                FailureRow(case=c.case_id, message=r.message, request=c.evidence.get("request"),
+                           response=c.evidence.get("response"), curl=c.evidence.get("curl"))
                 for c in touched for r in c.results if r.requirement == rid and not r.passed
             ]
             status = "failed" if failures else ("passed" if touched else "skipped")
-            rows.append({"id": rid, "level": req.level, "title": req.title, "source": str(req.source),
-                         "status": status, "cases": len(touched), "failures": failures})
+            rows.append(RequirementRow(id=rid, level=req.level, title=req.title, source=str(req.source),
+                                       status=status, cases=len(touched), failures=failures))
         rows.sort(key=lambda r: (STATUS_ORDER[r["status"]], r["level"] != "MUST"))
         return rows
 
-    def verdict(self, rows: list[dict[str, Any]] | None = None) -> str:
+    def verdict(self, rows: list[RequirementRow] | None = None) -> str:
+        """``not-assessed`` (nothing judged), ``non-conformant`` (a MUST failed) or ``conformant``."""
         rows = rows if rows is not None else self.requirement_rows()
         if self.unreachable or not self.cases or all(c.transport_error or c.skipped for c in self.cases):
             return "not-assessed"
         must_failed = any(r["status"] == "failed" and r["level"] == "MUST" for r in rows)
         return "non-conformant" if must_failed else "conformant"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ResultsDocument:
         rows = self.requirement_rows()
         return {
             "schema_version": SCHEMA_VERSION,

@@ -25,7 +25,7 @@ from .checks import CheckResult, Verdict, catalogue, check_case, failures
 from .evidence import build_evidence
 from .options import RunConfig, flag
 from .plan import build_plan
-from .results import CaseRecord, RunRecord
+from .results import CaseRecord, RequirementRow, ResultsDocument, RunRecord
 from .spec import Case, Profile, Requirement, load_profile
 from .transport.client import Exchange, Limits, RouterClient
 from .transport.forms import form_parts
@@ -50,7 +50,7 @@ class CaseOutcome:
 class RunResult:
     """A finished run: ``data`` is the ``results.json`` document (schema_version 1)."""
 
-    data: dict[str, Any]
+    data: ResultsDocument
 
     @property
     def verdict(self) -> str:
@@ -58,7 +58,7 @@ class RunResult:
         return self.data["verdict"]
 
     @property
-    def requirements(self) -> list[dict[str, Any]]:
+    def requirements(self) -> list[RequirementRow]:
         return self.data["requirements"]
 
     def failed(self, level: str | None = None) -> set[str]:

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from .._errors import RouterUnreachable
+from .forms import FormParts
 
 __all__ = ["Exchange", "RouterClient", "Limits", "KEY_PLACEHOLDER"]
 
@@ -122,14 +123,13 @@ class RouterClient:
             return  # it answered something; the cases will judge it
 
     def post(self, path: str, body: dict[str, Any], *, auth: str = "valid",
-                  headers: dict[str, str | None] | None = None,
-                  form: tuple[list[tuple[str, str]], list[tuple[str, tuple[str, bytes, str]]]] | None = None) -> Exchange:
+             headers: dict[str, str | None] | None = None, form: FormParts | None = None) -> Exchange:
         """POST ``body`` to ``path`` as JSON, or as multipart/form-data when ``form`` is given.
 
         ``auth`` is ``valid``, ``missing`` or ``wrong``. ``headers`` adds or
         replaces request headers; a ``None`` value removes one (e.g.
-        ``{"Content-Type": None}`` sends the JSON without it). ``form`` is
-        ``(text fields, files)`` as httpx takes them; ``body`` is then only
+        ``{"Content-Type": None}`` sends the JSON without it). ``form`` (see
+        ``forms.form_parts``) is sent instead of JSON; ``body`` is then only
         what the exchange records.
         """
         sent = {} if form is not None else {"Content-Type": "application/json"}
@@ -149,12 +149,12 @@ class RouterClient:
             request = self._http.build_request("POST", self.base_url + path, headers=sent, content=json.dumps(body).encode())
         else:
             # text parts as filename-less parts, so a form without files is still multipart
-            parts = [(name, (None, value.encode())) for name, value in form[0]] + list(form[1])
+            parts = [(name, (None, value.encode())) for name, value in form.fields] + list(form.files)
             request = self._http.build_request("POST", self.base_url + path, headers=sent, files=parts)
             request.read()
             exchange.request_headers["Content-Type"] = "multipart/form-data"
-            exchange.form = [(name, value, False) for name, value in form[0]] + \
-                [(name, filename, True) for name, (filename, _raw, _media) in form[1]]
+            exchange.form = [(name, value, False) for name, value in form.fields] + \
+                [(name, filename, True) for name, (filename, _raw, _media) in form.files]
         self._send(request, exchange)
         waited = 0.0
         while exchange.status in (429, 503) and exchange.retries < self.limits.max_retries:

@@ -15,11 +15,23 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..spec import ModelEndpoint
 
-__all__ = ["body_from_form", "form_parts", "data_uri", "decode_data_uri"]
+__all__ = ["FileField", "FormParts", "TextField", "body_from_form", "data_uri", "decode_data_uri", "form_parts"]
+
+#: A text part: ``(name, text)``.
+TextField = tuple[str, str]
+#: A file part as httpx takes it: ``(name, (filename, bytes, media type))``.
+FileField = tuple[str, tuple[str, bytes, str]]
+
+
+class FormParts(NamedTuple):
+    """A multipart/form-data body: its text ``fields`` and its ``files``, in order."""
+
+    fields: list[TextField]
+    files: list[FileField]
 
 _MEDIA_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
@@ -50,15 +62,15 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def form_parts(op: ModelEndpoint, body: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, tuple[str, bytes, str]]]]:
-    """``(data, files)`` for httpx: text fields, and each image as a file upload.
+def form_parts(op: ModelEndpoint, body: dict[str, Any]) -> FormParts:
+    """The form httpx sends for ``body``: text fields, and each image as a file upload.
 
     An image parameter holding a list is sent as repeated ``<name>[]`` parts
     (OpenAI's and ImageRouter's array form); a single image as ``<name>``.
     Values that are not ``data:`` URIs (e.g. a URL) stay text fields.
     """
-    data: list[tuple[str, str]] = []
-    files: list[tuple[str, tuple[str, bytes, str]]] = []
+    data: list[TextField] = []
+    files: list[FileField] = []
     for name, value in body.items():
         param = op.params.get(name)
         if param is not None and param.type == "image":
@@ -73,7 +85,7 @@ def form_parts(op: ModelEndpoint, body: dict[str, Any]) -> tuple[list[tuple[str,
                 files.append((field, (f"{name}-{index + 1}.{_MEDIA_EXTENSIONS.get(media, 'bin')}", raw, media)))
             continue
         data.append((name, _text(value)))
-    return data, files
+    return FormParts(data, files)
 
 
 def _coerce(text: str, json_type: str) -> Any:
