@@ -196,7 +196,7 @@ class ModelEndpoint:
         return self.model
 
     def rules(self) -> list[Rule]:
-        """Every rule of this operation: parameter rules in spec order, then conditions."""
+        """Every rule of this model endpoint: parameter rules in spec order, then conditions."""
         return [rule for param in self.params.values() for rule in param.rules.values()] + list(self.conditions)
 
     def effective(self, body: dict[str, Any]) -> dict[str, Any]:
