@@ -47,6 +47,7 @@ class CheckContext:
     case: Case
     exchange: Exchange
     images_seen: list[Image.Image] = field(default_factory=list)
+    _schema_errors: dict[str, ValidationError | None] = field(default_factory=dict, repr=False)
 
     def result(self, requirement: BehaviourId | str, passed: bool, message: str = "") -> CheckResult:
         """A result for ``requirement`` (a behaviour id is placed under this endpoint's prefix)."""
@@ -105,12 +106,19 @@ class CheckContext:
 
     def schema_error(self, kind: str) -> ValidationError | None:
         """The most relevant error of the body against the ``response`` or ``error`` schema (``None``: valid)."""
-        validator = compiled_validator(self.profile, kind, op=self.target if kind == "response" else None)
-        return best_match(validator.iter_errors(self.body))
+        if kind not in self._schema_errors:
+            validator = compiled_validator(self.profile, kind, op=self.target if kind == "response" else None)
+            self._schema_errors[kind] = best_match(validator.iter_errors(self.body))
+        return self._schema_errors[kind]
 
-    @cached_property
-    def error_shape_error(self) -> ValidationError | None:
-        return self.schema_error("error")
+    def schema_result(self, requirement: BehaviourId, kind: str) -> CheckResult:
+        """``requirement`` judged by the body's validity against the ``kind`` schema, naming where it breaks."""
+        _, problem = self.parsed
+        if problem:
+            return self.result(requirement, False, problem)
+        error = self.schema_error(kind)
+        where = "/".join(str(p) for p in error.absolute_path) if error is not None else ""
+        return self.result(requirement, error is None, f"{where or '(body)'}: {error.message[:300]}" if error else "")
 
     # ------------------------------------------------------------------ images
 

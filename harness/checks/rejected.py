@@ -41,15 +41,8 @@ def rejected(ctx: CheckContext) -> Iterator[CheckResult]:
 @check(ERROR_SHAPE, kinds=("invalid", "auth"), title="an error body has the documented error shape",
        cites=_errors_source, level_from=lambda profile, target: profile.errors.level)
 def error_shape(ctx: CheckContext) -> Iterator[CheckResult]:
-    if not ctx.rejected:
-        return
-    _, problem = ctx.parsed
-    if problem:
-        yield ctx.result(ERROR_SHAPE, False, problem)
-        return
-    error = ctx.error_shape_error
-    where = "/".join(str(p) for p in error.absolute_path) if error is not None else ""
-    yield ctx.result(ERROR_SHAPE, error is None, f"{where or '(body)'}: {error.message[:300]}" if error else "")
+    if ctx.rejected:
+        yield ctx.schema_result(ERROR_SHAPE, "error")
 
 
 @check(ERROR_STATUS, kinds=("invalid",), level="SHOULD", cites=_errors_source,
@@ -77,7 +70,7 @@ def error_param(ctx: CheckContext) -> Iterator[CheckResult]:
     """Judged only when the error has the documented shape (a wrong shape is ``error.shape``'s failure)."""
     if not ctx.rejected or ERROR_PARAM.slug not in ctx.case.requirements or not ctx.case.params:
         return
-    if ctx.parsed[1] or ctx.error_shape_error is not None:
+    if ctx.parsed[1] or ctx.schema_error("error") is not None:
         return
     error = ctx.body.get("error") if isinstance(ctx.body, dict) else None
     named = error.get("param") if isinstance(error, dict) else None
