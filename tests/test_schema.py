@@ -11,7 +11,7 @@ import pytest
 from harness import error_schema, request_schema, request_violations, response_schema
 from harness.derive.schema import validator_for
 
-from .conftest import SEEDS
+from .conftest import seed_text
 
 MODEL = {"model": "gpt-image-2", "prompt": "a red circle"}
 
@@ -40,7 +40,7 @@ def test_size_rules_from_the_seed(worldrouter, size, broken):
 
 
 def _seed_text() -> str:
-    return (SEEDS / "000_ff80a2310c358538.txt").read_text(encoding="utf-8")
+    return seed_text("000_ff80a2310c358538.txt")
 
 
 def test_seed_curl_request_example_is_valid(worldrouter):

@@ -3,7 +3,7 @@
 Schemathesis, Prism, Dredd and API gateways read OpenAPI, not our YAML. The
 document is built from the very JSON Schemas the harness validates with
 (OpenAPI 3.1 schema objects are JSON Schema 2020-12), one request and one
-response schema per model, selected by the ``model`` const. Our ``x-size-*``
+response schema per model: requests are told apart by the ``model`` const, responses are ``anyOf``. Our ``x-size-*``
 keywords are OpenAPI extensions: other tools ignore them and keep the rest.
 """
 
@@ -68,7 +68,8 @@ def _operation(profile: Profile, endpoint: str, targets: list[ModelEndpoint], sc
         schemas[req_name] = _strip_dialect(request_schema(profile, target))
         schemas[res_name] = response
         requests.append(_ref(req_name))
-        responses.append(_ref(res_name))
+        if _ref(res_name) not in responses:  # models sharing one response schema list it once
+            responses.append(_ref(res_name))
     ep = profile.endpoints[endpoint]
     error = {"description": "Error", "content": {"application/json": {"schema": _ref("Error")}}}
     operation: dict[str, Any] = {
@@ -80,7 +81,9 @@ def _operation(profile: Profile, endpoint: str, targets: list[ModelEndpoint], sc
         },
         "responses": {
             "200": {"description": "Generated images",
-                    "content": {"application/json": {"schema": {"oneOf": responses}}}},
+                    # anyOf: one 200 body may fit several models' schemas (they differ in what they promise,
+                    # not in a field that tells them apart), and oneOf would then reject the router's own example
+                    "content": {"application/json": {"schema": {"anyOf": responses}}}},
             str(profile.errors.status): {**error, "description": "Invalid request"},
             "401": {**error, "description": "Missing or wrong API key"},
         },
@@ -96,7 +99,9 @@ def openapi_document(profile: Profile) -> dict[str, Any]:
 
     ``servers`` holds the profile's ``base_path`` (relative: point it at your
     router's origin); each endpoint is one ``post`` operation whose request
-    and 200 response are a ``oneOf`` of the per-model schemas.
+    body is a ``oneOf`` of the per-model request schemas (each has its ``model``
+    as a ``const``, so exactly one applies) and the 200 response an ``anyOf``
+    of the distinct per-model response schemas.
     """
     schemas: dict[str, Any] = {"Error": _strip_dialect(error_schema(profile))}
     paths: dict[str, Any] = {}
