@@ -72,7 +72,11 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
 
     from .spec import load_profile
 
+    from .runner import require_api_key
+
     profile = load_profile(profile_arg)  # spec errors surface here, before any request
+    config = config_from(lambda name: getattr(args, name))
+    require_api_key(config)  # so does a missing key: exit 2, naming the variable
     out = args.report_dir / profile.name
     out.mkdir(parents=True, exist_ok=True)
     pytest_args = [
@@ -83,7 +87,7 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
         "--html", str(out / "report.html"), "--self-contained-html",
         "--junitxml", str(out / "junit.xml"),
         "-W", "ignore::harness.pytest_plugin.ConformanceWarning", "-W", "ignore::pytest.PytestAssertRewriteWarning",
-        *pytest_args_for(config_from(lambda name: getattr(args, name))),
+        *pytest_args_for(config),
     ]
     code = _pytest_exit_to_ours(int(pytest.main(pytest_args)))
     _summarize(out / "results.json", out / "report.html")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ._errors import EXIT_NOT_ASSESSED, HarnessError, RouterUnreachable
+from ._errors import EXIT_NOT_ASSESSED, HarnessError, NotAssessed
 from ._resources import suites_dir
 from .options import add_cli_options, config_from
 from .report import evidence_html, summary_html
@@ -101,16 +101,19 @@ class _Adapter:
 
 @pytest.fixture(scope="session")
 def conformance_run(request: pytest.FixtureRequest) -> _Adapter:
-    """The session's run, connected to the router under test; an unreachable router ends the session (exit 3).
+    """The session's run, connected to the router under test.
 
+    A router that cannot be assessed (unreachable, key rejected, endpoint not
+    at the base URL) ends the session with exit 3 and one line saying why.
     With ``--router-workers N`` the collected cases are sent N at a time first.
     """
     run = _run(request.config)
+    cases = [case for case in map(_case_of, request.session.items) if case is not None]
     try:
-        run.connect()
-    except RouterUnreachable as exc:
-        pytest.exit(str(exc), returncode=EXIT_NOT_ASSESSED)
-    run.prefetch([case for case in map(_case_of, request.session.items) if case is not None])
+        run.connect(cases)
+    except NotAssessed as exc:
+        pytest.exit(f"not assessed: {exc}", returncode=EXIT_NOT_ASSESSED)
+    run.prefetch(cases)
     return _Adapter(run)
 
 

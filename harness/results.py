@@ -107,7 +107,7 @@ class RunRecord:
     sent: int = 0
     retried: int = 0
     billable_sent: int = 0
-    unreachable: str | None = None
+    not_assessed: str | None = None  # why the router could not be judged (unreachable, key rejected, ...)
     duration_s: float = 0.0
     _sequence: Any = field(default_factory=hashlib.sha256, repr=False)
 
@@ -143,7 +143,7 @@ class RunRecord:
     def verdict(self, rows: list[RequirementRow] | None = None) -> str:
         """``not-assessed`` (nothing judged), ``non-conformant`` (a MUST failed) or ``conformant``."""
         rows = rows if rows is not None else self.requirement_rows()
-        if self.unreachable or not self.cases or all(c.transport_error or c.skipped for c in self.cases):
+        if self.not_assessed or not self.cases or all(c.transport_error or c.skipped for c in self.cases):
             return "not-assessed"
         must_failed = any(r["status"] == "failed" and r["level"] == "MUST" for r in rows)
         return "non-conformant" if must_failed else "conformant"
@@ -160,7 +160,7 @@ class RunRecord:
             "started_at": self.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "duration_s": round(self.duration_s, 3),
             "verdict": self.verdict(rows),
-            "not_assessed_reason": self.unreachable,
+            "not_assessed_reason": self.not_assessed,
             "requirements": rows,
             "requests": {"sent": self.sent, "billable": self.billable_sent,
                          "skipped": sum(1 for c in self.cases if c.skipped), "retried": self.retried,

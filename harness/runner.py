@@ -20,17 +20,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK, RouterUnreachable
+from ._errors import (
+    EXIT_MUST_FAILED,
+    EXIT_NOT_ASSESSED,
+    EXIT_OK,
+    ApiKeyRejected,
+    EndpointNotFound,
+    MissingApiKey,
+    NotAssessed,
+)
 from .checks import CheckResult, Verdict, catalogue, check_case, failures
 from .evidence import build_evidence
 from .options import RunConfig, flag
 from .plan import build_plan
 from .results import CaseRecord, RequirementRow, ResultsDocument, RunRecord
 from .spec import Case, Profile, Requirement, load_profile
-from .transport.client import Exchange, Limits, RouterClient
+from .transport.client import Exchange, Limits, RouterClient, httpx_path
 from .transport.forms import form_parts
 
-__all__ = ["CaseOutcome", "Run", "RunResult", "certify"]
+__all__ = ["CaseOutcome", "Run", "RunResult", "certify", "require_api_key"]
+
+#: A path no router serves, POSTed to tell "this endpoint is not here" from a real 404 answer.
+_NO_SUCH_ROUTE = "/__conformance-no-such-route__"
+
+
+def require_api_key(config: RunConfig) -> str | None:
+    """The API key from ``config.api_key_env``; ``None`` for the embedded router when it is unset (it makes one).
+
+    Raises :class:`MissingApiKey` when a ``router_url`` is given and the variable is unset or empty.
+    """
+    key = os.environ.get(config.api_key_env) or None
+    if config.router_url is not None and key is None:
+        raise MissingApiKey(config.api_key_env)
+    return key
 
 @dataclass(frozen=True)
 class CaseOutcome:
@@ -84,11 +106,12 @@ class Run:
     """One run of one profile against one router; use it as a context manager.
 
     ``style`` is how messages spell options (``cli``, ``pytest``, ``python``).
-    Raises ``ValueError`` for a ``models`` id the profile lacks and
-    ``KeyError`` for an unknown ``fault``.
+    Raises :class:`MissingApiKey` (a ``router_url`` and no key), ``ValueError``
+    for a ``models`` id the profile lacks and ``KeyError`` for an unknown ``fault``.
     """
 
     def __init__(self, profile: Profile, config: RunConfig = RunConfig(), *, style: str = "python") -> None:
+        require_api_key(config)
         self.profile = profile
         self.config = config
         self.style = style
@@ -104,6 +127,7 @@ class Run:
         self._client: RouterClient | None = None
         self._key: str | None = None
         self._prefetched: dict[str, Exchange] = {}
+        self._prefetch_done = False
         self.plan: list[Case] = build_plan(profile, seed=config.seed, examples=config.examples, models=config.models,
                                            input_image_url=self._input_image_url())
 
@@ -148,14 +172,20 @@ class Run:
                                                             latency_s=self.config.latency))
         self.record.router_url = self.url
 
-    def connect(self) -> RouterClient:
-        """Start the reference router if needed and check once that the router is reachable.
+    def connect(self, cases: list[Case] | None = None) -> RouterClient:
+        """Start the reference router if needed, then check once that the router can be assessed.
 
-        Raises :class:`RouterUnreachable` (and records it: the run is then not assessed).
+        The check is a TCP probe, then a preflight: the first of ``cases``
+        (default: the plan) that the run sends anyway, sent with the
+        configured key and kept as that case's answer. Raises
+        :class:`NotAssessed` (recorded: the run is then not assessed, and no
+        requirement passes): :class:`RouterUnreachable`, :class:`ApiKeyRejected`
+        (401/403 to it) or :class:`EndpointNotFound` (404/405 as for a route
+        that does not exist).
         """
         if self._client is not None:
             return self._client
-        key = os.environ.get(self.config.api_key_env) or None
+        key = require_api_key(self.config)
         if self.embedded:
             self._start_reference_router()
             key = self._key
@@ -167,11 +197,53 @@ class Run:
         self._stack.callback(client.close)
         try:
             client.probe()
-        except RouterUnreachable as exc:
-            self.record.unreachable = str(exc)
+            self._client = client
+            self._preflight(client, self.plan if cases is None else cases)
+        except NotAssessed as exc:
+            self._client = None
+            self.record.not_assessed = str(exc)
             raise
-        self._client = client
         return client
+
+    def _preflight(self, client: RouterClient, cases: list[Case]) -> None:
+        sendable = [c for c in cases if not c.skip and c.auth == "valid"]
+        case = next((c for c in sendable if c.kind == "valid" and not self._over_budget(0, c)), None) or \
+            next((c for c in sendable if c.kind == "invalid"), None)
+        if case is None:
+            return
+        exchange = self._send(case)
+        self._prefetched[case.id] = exchange  # the case is judged on this very answer: nothing is sent twice
+        url = client.base_url + self.profile.endpoints[case.endpoint].path
+        if exchange.status in (401, 403):
+            self.record.sent += 1
+            raise ApiKeyRejected(url, status=exchange.status, variable=self.config.api_key_env)
+        if exchange.status in (404, 405) and self._route_missing(client, exchange):
+            self.record.sent += 1
+            raise EndpointNotFound(url, status=exchange.status, hint=self._base_url_hint())
+
+    def _route_missing(self, client: RouterClient, answer: Exchange) -> bool:
+        """Whether a 404/405 means "no such route" rather than a router's answer (e.g. an unknown model).
+
+        A router's own errors are JSON error objects; and a route that is not
+        there is answered exactly as a path no router serves is (paths aside).
+        """
+        try:
+            body = answer.json()
+        except ValueError:
+            return True
+        if not isinstance(body, dict) or "error" not in body:
+            return True
+        other = client.post(_NO_SUCH_ROUTE, {}, headers={})
+        def shown(exchange: Exchange) -> bytes:
+            path = httpx_path(exchange.url)
+            return exchange.content.replace(exchange.url.encode(), b"<url>").replace(path.encode(), b"<path>")
+        return other.status == answer.status and shown(other) == shown(answer)
+
+    def _base_url_hint(self) -> str:
+        base = (self.url or "").rstrip("/")
+        if base.endswith(self.profile.base_path):
+            return ""
+        return f"; did you mean {base}{self.profile.base_path}?"
 
     # ------------------------------------------------------------------ sending
 
@@ -197,16 +269,18 @@ class Run:
         The generation budget picks the same cases as a serial run (the first
         N billable ones in order), so verdict and requirement table match.
         """
-        if self.config.workers <= 1 or self._prefetched:
+        if self.config.workers <= 1 or self._prefetch_done:
             return
-        self.connect()
+        self.connect(cases)
+        self._prefetch_done = True
         chosen, billable = [], 0
         for case in cases:
             if not case.skip and not self._over_budget(billable, case):
                 chosen.append(case)
                 billable += case.billable
+        chosen = [c for c in chosen if c.id not in self._prefetched]  # the preflight case has its answer
         with ThreadPoolExecutor(max_workers=self.config.workers, thread_name_prefix="conformance") as pool:
-            self._prefetched = dict(zip((c.id for c in chosen), pool.map(self._send, chosen)))
+            self._prefetched.update(zip((c.id for c in chosen), pool.map(self._send, chosen)))
 
     def execute(self, case: Case) -> CaseOutcome:
         """Send ``case`` (or take its prefetched answer), judge it and record its evidence."""
@@ -281,8 +355,10 @@ def certify(profile: str | Path | Profile, *,
     and ``input_image_url``.
 
     Returns the :class:`RunResult` (``.verdict``, ``.failed()``, ``.data``:
-    what ``results.json`` holds). An unreachable router gives a
-    ``not-assessed`` result, not an exception. Raises :class:`SpecError` /
+    what ``results.json`` holds). A router that cannot be assessed
+    (unreachable, key rejected, endpoint not at the base URL) gives a
+    ``not-assessed`` result saying why, not an exception; a missing key
+    raises :class:`MissingApiKey`. Raises :class:`SpecError` /
     :class:`ProfileNotFound` for a bad profile, ``ValueError`` for an unknown
     model id and ``KeyError`` for an unknown fault.
     """
@@ -293,9 +369,10 @@ def certify(profile: str | Path | Profile, *,
                        timeout=timeout, workers=workers, latency=latency, input_image_url=input_image_url)
     with Run(profile, config) as run:
         try:
+            run.connect()
             run.prefetch(run.plan)
             for case in run.plan:
                 run.execute(case)
-        except RouterUnreachable:
+        except NotAssessed:
             pass  # recorded by connect(): the result says not assessed, and why
         return run.result()

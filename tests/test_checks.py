@@ -202,6 +202,16 @@ def test_rejected_passes_a_documented_400_and_fails_200_500_and_401():
     assert results[rid] == [(False, "answered HTTP 401, which is not a rejection of invalid input")]
 
 
+@pytest.mark.parametrize("status", [404, 405])
+def test_rejected_never_counts_a_404_or_405(status):
+    """A 404 is a route or resource not found: the rule was never judged, so it cannot pass."""
+    c = case("worldrouter", TOO_SMALL)
+    results = judged(WORLD, c, answer(_error(), status=status))
+    assert results["gen.gpt-image-2.size.multiple-of-16"] == [
+        (False, f"answered HTTP {status} (no such route or resource), which is not a rejection of invalid input")]
+    assert "error.shape" not in results
+
+
 def test_error_checks_each_fail_alone():
     c = case("worldrouter", TOO_SMALL)
     assert failed(judged(WORLD, c, answer(_error(), status=422))) == {"error.status"}

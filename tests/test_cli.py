@@ -41,7 +41,8 @@ def test_router_accepting_1000x1000_fails_the_multiple_of_16_rule(tmp_path):
 
 def test_unreachable_router_exits_3_with_one_clear_line(tmp_path):
     url = f"http://127.0.0.1:{free_ports()[0]}/v1"
-    proc = run_cli("run", "--profile", "worldrouter", "--router-url", url, "--report-dir", str(tmp_path), cwd=tmp_path)
+    proc = run_cli("run", "--profile", "worldrouter", "--router-url", url, "--report-dir", str(tmp_path), cwd=tmp_path,
+                   env={"ROUTER_API_KEY": "sk-some-key"})
     assert proc.returncode == 3
     assert "Traceback" not in proc.stdout + proc.stderr
     assert sum("router not reachable" in line for line in proc.stdout.splitlines()) <= 2
@@ -253,3 +254,57 @@ def test_certify_and_conformance_run_fail_the_same_requirements(tmp_path, fault)
     assert failed_ids(results) and result.failed() == failed_ids(results)
     assert result.verdict == results["verdict"] and result.exit_code == proc.returncode
     assert result.data["requests"]["sequence_sha256"] == results["requests"]["sequence_sha256"]
+
+
+# ------------------------------------------------------------------ the operator's mistakes are not the router's failures
+
+
+@pytest.mark.parametrize("variable", ["ROUTER_API_KEY", "MY_KEY"])
+def test_missing_or_empty_key_variable_exits_2_naming_it(tmp_path, variable):
+    args = ["run", "--profile", "worldrouter", "--router-url", "http://127.0.0.1:9/v1", "--report-dir", str(tmp_path)]
+    if variable != "ROUTER_API_KEY":
+        args += ["--api-key-env", variable]
+    proc = run_cli(*args, cwd=tmp_path, env={variable: ""})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith(f"conformance: the API key variable {variable} is not set")
+    assert "Traceback" not in proc.stderr and not (tmp_path / "worldrouter").exists()
+
+
+@pytest.fixture(scope="module")
+def keyed_router():
+    from harness.reference import running_router
+    from harness.spec import load_profile
+
+    with running_router(load_profile("worldrouter"), api_key="sk-right-0123") as url:
+        yield url
+
+
+@pytest.mark.parametrize("mistake", ["wrong key", "base URL without /v1"])
+def test_wrong_key_or_base_url_is_not_assessed_and_passes_nothing(tmp_path, keyed_router, mistake):
+    url, key = keyed_router, "sk-right-0123"
+    if mistake == "wrong key":
+        key = "sk-wrong-4567"
+    else:
+        url = url.removesuffix("/v1")
+    proc = run_cli("run", "--profile", "worldrouter", "--router-url", url, "--report-dir", str(tmp_path), cwd=tmp_path,
+                   env={"ROUTER_API_KEY": key})
+    assert proc.returncode == 3, proc.stdout[-2000:]
+    assert "Traceback" not in proc.stdout + proc.stderr and key not in proc.stdout + proc.stderr
+    results = read_results(tmp_path, "worldrouter")
+    assert results["verdict"] == "not-assessed"
+    assert {r["status"] for r in results["requirements"]} == {"skipped"}
+    reason = results["not_assessed_reason"]
+    if mistake == "wrong key":
+        assert reason.startswith("the router rejected the API key (HTTP 401") and "ROUTER_API_KEY" in reason
+    else:
+        assert "answered HTTP 404" in reason and f"did you mean {url}/v1?" in reason
+    assert reason in proc.stdout  # the console says why, once per profile line
+
+
+def test_a_404_json_answer_to_valid_requests_is_judged_not_excused(tmp_path):
+    """A router's own 404 (model_not_found) is its answer: the route exists, so the run is judged, and fails."""
+    from harness import certify
+
+    result = certify("worldrouter", fault="404-for-valid")
+    assert result.verdict == "non-conformant" and "gen.accepts-valid" in result.failed()
+    assert result.data["not_assessed_reason"] is None

@@ -25,8 +25,9 @@ from ._registry import CheckResult
 
 __all__ = ["NOT_A_REJECTION", "CheckContext", "DecodedImage"]
 
-#: Statuses that mean "not allowed" or "slow down", never "rejected as invalid".
-NOT_A_REJECTION = frozenset({401, 403, 407, 429})
+#: Statuses that mean "not allowed", "not here" or "slow down", never "rejected as invalid": a request answered so
+#: was never judged against the rule it breaks (a 404 is the route or resource missing, 405 the method).
+NOT_A_REJECTION = frozenset({401, 403, 404, 405, 407, 429})
 
 
 @dataclass(frozen=True)

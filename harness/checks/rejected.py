@@ -33,6 +33,8 @@ def rejected(ctx: CheckContext) -> Iterator[CheckResult]:
         message = "accepted (HTTP 200) a request that breaks this rule"
     elif status >= 500:  # type: ignore[operator]
         message = f"answered HTTP {status} (server error) instead of rejecting with a 4xx"
+    elif status in (404, 405):
+        message = f"answered HTTP {status} (no such route or resource), which is not a rejection of invalid input"
     else:
         message = f"answered HTTP {status}, which is not a rejection of invalid input"
     yield ctx.result(rid, ctx.rejected, message)

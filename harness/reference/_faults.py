@@ -144,6 +144,12 @@ async def _stall_once(request: ValidRequest) -> None:
     return None
 
 
+async def _model_not_found(request: ValidRequest) -> Response:
+    return JSONResponse({"error": {"message": "The model does not exist or you do not have access to it.",
+                                   "type": "invalid_request_error", "param": "model", "code": "model_not_found"}},
+                        status_code=404)
+
+
 async def _reset(request: ValidRequest) -> Response:
     if request.reset_connection is not None and request.reset_connection(request.client):
         return Response(b"")  # TCP RST: the client sees "connection reset by peer"
@@ -271,6 +277,8 @@ for _fault in (
     Fault("connection-reset", "resets the TCP connection (RST) instead of answering a valid request", "accepts-valid",
           respond=_reset),
     Fault("stall", "stalls 30 s before answering the first generation request", "accepts-valid", respond=_stall_once),
+    Fault("404-for-valid", "answers valid requests 404 model_not_found (a documented model it does not serve); "
+          "a router's answer, not a missing route", "accepts-valid", respond=_model_not_found),
     Fault("rate-limited", "answers every other request 429 with Retry-After: 0 (the harness retries)", None,
           intercept=_rate_limit),
     Fault("attempt-without-region", "omits region from extra.routing.attempts items", "response.schema",

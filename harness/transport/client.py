@@ -19,7 +19,7 @@ import httpx
 from .._errors import RouterUnreachable
 from .forms import FormParts
 
-__all__ = ["Exchange", "RouterClient", "Limits", "KEY_PLACEHOLDER"]
+__all__ = ["Exchange", "RouterClient", "Limits", "KEY_PLACEHOLDER", "httpx_path"]
 
 #: What stands for the key in recorded headers and curl lines.
 KEY_PLACEHOLDER = "$ROUTER_API_KEY"
@@ -113,10 +113,15 @@ class RouterClient:
     def probe(self) -> None:
         """Raise :class:`RouterUnreachable` when no connection to the router can be made.
 
-        Any HTTP answer, even a 404, proves the router is reachable.
+        Any HTTP answer, even a 404, proves the router is reachable. Its body
+        is never read, and its connection is not kept (``Connection: close``):
+        a server that drops a connection after an error must not leave a dead
+        one in the pool for the first real request.
         """
         try:
-            self._http.get(self.base_url + "/models", timeout=self.limits.connect_s + 5)
+            with self._http.stream("GET", self.base_url + "/models", headers={"Connection": "close"},
+                                   timeout=self.limits.connect_s + 5):
+                pass
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
             raise RouterUnreachable(self.base_url, reason=self.redact(str(exc) or type(exc).__name__)) from None
         except httpx.HTTPError:
@@ -218,6 +223,14 @@ class RouterClient:
         except httpx.HTTPError as exc:
             exchange.error = self.redact(f"transport error: {type(exc).__name__}: {exc}")
         exchange.elapsed_s = time.monotonic() - started
+
+
+def httpx_path(url: str) -> str:
+    """The path of ``url`` (``http://host/v1/x`` -> ``/v1/x``); ``""`` when it does not parse."""
+    try:
+        return httpx.URL(url).path
+    except httpx.InvalidURL:
+        return ""
 
 
 def _retry_after_s(value: str | None) -> float | None:
