@@ -11,6 +11,7 @@ under test needs others, because every valid case costs real money.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from .derive.schema import request_violations
 from .rules import kind
 from .spec import Case, ModelEndpoint, Param, Profile, Rule
 from .spec import requirements as ids
@@ -219,12 +221,37 @@ class _PlanBuilder:
             beyond = rule_kind.beyond(param, rule) if rule_kind.beyond else None
             if beyond is not None:
                 bodies.append(("boundary", {**base, param.name: beyond}))
+            bodies += self.near_misses(op, param, rule, base)
             seen = [b for _, b in bodies]
             bodies += [("drawn", b) for b in _draw(invalid_body(op, rule), self.examples, self.seed) if b not in seen]
         for origin, body in bodies:
             label = _label(body.get(param.name), param) if param.name in body else f"without {param.name}"
+            if origin.startswith("near-miss"):  # quoted, so that a stray space shows
+                label = f"{json.dumps(body[param.name])}, {origin.removeprefix('near-miss: ')}"
+                origin = "near-miss"
             self.add(requirement=rid, label=label, kind="invalid", op=op, body=body, origin=origin, also=also,
                      params=(param.name,))
+
+    def near_misses(self, op: ModelEndpoint, param: Param, rule: Rule,
+                    base: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """Up to one value of each kind of near miss (a sibling model's, the family's, another spelling), chosen by
+        the seed, each in the cheapest body and kept only when it breaks this rule and nothing else."""
+        hook = kind(rule.kind).near_misses
+        if hook is None:
+            return []
+        siblings = [(t.model, t.params[param.name]) for t in self.profile.model_endpoints()
+                    if t.model != op.model and param.name in t.params]
+        by_why: dict[str, list[tuple[str, Any]]] = {}
+        for why, value in hook(param, rule, siblings):
+            by_why.setdefault("sibling" if why.startswith("documented for") else why, []).append((why, value))
+        chooser = random.Random(f"{self.seed}:{rule.requirement.id}")
+        found = []
+        for candidates in by_why.values():
+            why, value = chooser.choice(candidates)
+            body = keep_conditions(op, {**base, param.name: value}) | {param.name: value}
+            if request_violations(self.profile, op.endpoint, body) == {rule.requirement.id: param.name}:
+                found.append((f"near-miss: {why}", body))
+        return found
 
     def condition_cases(self, op: ModelEndpoint, rule: Rule) -> None:
         also = _REJECTION

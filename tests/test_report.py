@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from jsonschema import Draft202012Validator
 
-from harness import load_profile, results_schema
+from harness import build_plan, load_profile, results_schema
 from harness.reference import get_fault, running_router
 from harness.report import requirement_anchor
 
@@ -65,7 +65,7 @@ def test_junit_testcases_are_named_after_their_requirement_ids(faulty_run):
     ids = {r["id"] for r in read_results(out, "worldrouter")["requirements"]}
     cases = ET.parse(out / "worldrouter" / "junit.xml").getroot().iter("testcase")
     named = [(c.get("classname"), c.get("name"), c.find("failure") is not None) for c in cases]
-    assert len(named) == 90
+    assert len(named) == len(build_plan(load_profile("worldrouter"))) > 50  # one testcase per planned case
     assert {classname for classname, _, _ in named} == {"conformance.worldrouter"}
     assert all(name.split("[", 1)[0] in ids for _, name, _ in named)
     assert {name.split("[", 1)[0] for _, name, failed in named if failed} == {BROKEN}

@@ -120,3 +120,33 @@ def test_the_public_api_certifies_without_pytest():
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "conformant"
     assert harness.certify.__doc__ and "RunConfig" in harness.certify.__doc__
+
+
+@pytest.mark.parametrize(("fault", "why"), [
+    ("accepts-sibling-values", "documented for grok-imagine-image-quality"),
+    ("accepts-common-values", "a common value of the family"),
+    ("case-insensitive-enums", "another spelling"),
+])
+def test_near_misses_catch_routers_that_accept_likely_wrong_values(fault, why):
+    """Nonsense words (gif, maximum) pass such routers; the near misses a router is likely to accept do not."""
+    result = certify("worldrouter", fault=fault)
+    assert result.verdict == "non-conformant" and result.exit_code == 1
+    enum_rows = [r for r in result.requirements if r["status"] == "failed"]
+    assert enum_rows and all(r["id"].endswith(".enum") for r in enum_rows)
+    failing = [f["case"] for r in enum_rows for f in r["failures"]]
+    near = ("documented for", "a common value of the family", "another spelling")
+    assert all(any(w in case for w in near) for case in failing), failing  # only near misses catch it
+    assert any(why in case for case in failing), failing
+    assert "gen.grok-imagine-image.resolution.enum" in result.failed()
+
+
+def test_near_misses_break_only_their_rule_and_follow_the_seed():
+    profile = load_profile("openai")
+    for seed in (0, 1):
+        near = [c for c in build_plan(profile, seed=seed) if c.origin == "near-miss"]
+        assert len(near) >= 30
+        for case in near:
+            assert request_violations(profile, case.endpoint, case.body) == {case.requirements[0]: case.params[0]}
+    same = [c.id for c in build_plan(profile, seed=3) if c.origin == "near-miss"]
+    assert same == [c.id for c in build_plan(profile, seed=3) if c.origin == "near-miss"]
+    assert same != [c.id for c in build_plan(profile, seed=4) if c.origin == "near-miss"]

@@ -28,7 +28,7 @@ from starlette.routing import Route
 from ..derive.schema import header_violations, request_violations
 from ..spec import ModelEndpoint, Profile
 from ..transport.forms import body_from_form, decode_data_uri
-from ._faults import ErrorContext, Fault, RouterState, ValidRequest
+from ._faults import ErrorContext, Fault, RouterState, Validation, ValidRequest
 from ._images import generate, render_image
 
 __all__ = ["INPUT_IMAGE_PATH", "create_app"]
@@ -139,7 +139,8 @@ class _Router:
         found = request_violations(self.profile, endpoint, body)
         target = self.profile.model_endpoint(endpoint, body.get("model"))
         if self.fault.violations is not None:
-            found = self.fault.violations(found, target, self.profile.endpoints[endpoint].prefix)
+            found = self.fault.violations(Validation(found, target, self.profile.endpoints[endpoint].prefix, body,
+                                                     self.profile))
         if found:
             rid, param = next(iter(found.items()))
             raise _Rejected(self.profile.errors.status, f"Invalid value for '{param}': breaks {rid}.", code=rid,

@@ -22,7 +22,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from ..spec import ModelEndpoint
+from ..rules.values import FAMILY_VALUES
+from ..spec import ModelEndpoint, Profile
 from ._images import ImageSpec, render_image
 
 __all__ = ["FAULTS", "ErrorContext", "Fault", "RouterState", "ValidRequest", "get_fault", "register_fault",
@@ -44,6 +45,19 @@ class ErrorContext:
 
     kind: str
     authorization: str
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What the router's validation found (``found``: requirement id -> parameter) for ``body``, which targets
+    ``target`` (``None``: an unknown model) on the endpoint with requirement-id ``prefix``; what ``violations`` hooks
+    act on."""
+
+    found: dict[str, str]
+    target: ModelEndpoint | None
+    prefix: str
+    body: dict[str, Any]
+    profile: Profile
 
 
 @dataclass(frozen=True)
@@ -73,7 +87,7 @@ class Fault:
     intercept: Callable[[RouterState], Response | None] | None = None
     authorize: Callable[[bool], bool] | None = None
     headers: Callable[[dict[str, str]], dict[str, str]] | None = None
-    violations: Callable[[dict[str, str], ModelEndpoint | None, str], dict[str, str]] | None = None
+    violations: Callable[[Validation], dict[str, str]] | None = None
     error: Callable[[int, dict[str, Any], ErrorContext], tuple[int, dict[str, Any]]] | None = None
     respond: Callable[[ValidRequest], Awaitable[Response | None]] | None = None
     image: Callable[[ImageSpec, dict[str, Any]], ImageSpec] | None = None
@@ -85,18 +99,41 @@ class Fault:
             object.__setattr__(self, "violations", _skipping(self.skip_rule))
 
 
-def _skipping(rule_kind: str) -> Callable[[dict[str, str], ModelEndpoint | None, str], dict[str, str]]:
-    def violations(found: dict[str, str], target: ModelEndpoint | None, prefix: str) -> dict[str, str]:
-        if target is None:
-            return found
-        skipped = {r.requirement.id for r in target.rules() if r.kind == rule_kind}
-        return {rid: p for rid, p in found.items() if rid not in skipped}
+def _skipping(rule_kind: str) -> Callable[[Validation], dict[str, str]]:
+    def violations(seen: Validation) -> dict[str, str]:
+        if seen.target is None:
+            return seen.found
+        skipped = {r.requirement.id for r in seen.target.rules() if r.kind == rule_kind}
+        return {rid: p for rid, p in seen.found.items() if rid not in skipped}
 
     return violations
 
 
-def _unknown_model_served(found: dict[str, str], target: ModelEndpoint | None, prefix: str) -> dict[str, str]:
-    return {} if set(found) == {f"{prefix}.model.known"} else found
+def _unknown_model_served(seen: Validation) -> dict[str, str]:
+    return {} if set(seen.found) == {f"{seen.prefix}.model.known"} else seen.found
+
+
+def _enum_lenient(accepts: Callable[[Validation, str, Any], bool]) -> Callable[[Validation], dict[str, str]]:
+    """A ``violations`` hook that lets an ``enum`` break through when ``accepts(validation, param, value)``."""
+    def violations(seen: Validation) -> dict[str, str]:
+        if seen.target is None:
+            return seen.found
+        enum_ids = {p.rules["enum"].requirement.id for p in seen.target.params.values() if "enum" in p.rules}
+        return {rid: p for rid, p in seen.found.items()
+                if not (rid in enum_ids and accepts(seen, p, seen.body.get(p)))}
+
+    return violations
+
+
+def _sibling_value(seen: Validation, param: str, value: Any) -> bool:
+    """``value`` is documented for ``param`` on another model of the profile (WorldRouter: 2k on grok-imagine-image)."""
+    return any(value in t.params[param].choices for t in seen.profile.model_endpoints()
+               if t.model != seen.body.get("model") and param in t.params)
+
+
+def _spelled_otherwise(seen: Validation, param: str, value: Any) -> bool:
+    allowed = seen.target.params[param].choices if seen.target else ()
+    return isinstance(value, str) and value.strip().lower() in [str(v).lower() for v in allowed]
 
 
 # ------------------------------------------------------------------ error answers
@@ -262,6 +299,13 @@ for _fault in (
           payload=_edit(lambda body: body.update(cost=-0.004), when="cost")),
     Fault("accepts-unknown-model", "serves a model id the profile does not document", "model.known",
           violations=_unknown_model_served),
+    Fault("accepts-sibling-values", "accepts a value another model of the profile documents (resolution 2k on "
+          "grok-imagine-image)", "resolution.enum", violations=_enum_lenient(_sibling_value)),
+    Fault("accepts-common-values", "accepts the family's common values the model does not document (aspect_ratio "
+          "4:3, resolution 4k)", "aspect_ratio.enum",
+          violations=_enum_lenient(lambda seen, param, value: value in FAMILY_VALUES.get(param, ()))),
+    Fault("case-insensitive-enums", "accepts documented values in another case or with spaces (1K, ' 1:1')",
+          "resolution.enum", violations=_enum_lenient(_spelled_otherwise)),
     Fault("accepts-broken-conditions", "ignores rules between parameters (transparent background as jpeg)",
           "transparent-needs-png-or-webp", skip_rule="condition", profile="openai"),
     Fault("ignores-content-type", "serves requests without the required Content-Type header",

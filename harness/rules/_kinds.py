@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from ._registry import RuleKind, register
 from .size import SIZE_PATTERN, geometry, parse_size, region_points, size_segments, sizes
-from .values import BENIGN_PROMPTS, input_image_data_uri, present_value
+from .values import BENIGN_PROMPTS, FAMILY_VALUES, case_variants, input_image_data_uri, present_value
 
 __all__: list[str] = []
 
@@ -62,6 +62,27 @@ def _too_many(param: Any, rule: Any) -> st.SearchStrategy[Any]:
 def _breaks_dimension(param: Any, rule: Any) -> st.SearchStrategy[Any]:
     segments = size_segments(geometry(param), rule.kind)
     return sizes(segments) if segments else st.nothing()
+
+
+def _outside(documented: Any, param: Any, siblings: list[tuple[str, Any]], *, spellings: bool
+              ) -> list[tuple[str, Any]]:
+    """Near misses of a closed list ``documented``: each sibling model's values, then the family's common values,
+    then other spellings of the documented values (``spellings``), each value once and none of them documented."""
+    allowed = list(documented)
+    found: list[tuple[str, Any]] = []
+    for model, sibling in siblings:
+        values = sibling.rule_value("allowed") if param.dimension_rules else sibling.choices
+        found += [(f"documented for {model}", v) for v in values or ()]
+    found += [("a common value of the family", v) for v in FAMILY_VALUES.get(param.name, ())]
+    if spellings:
+        found += [("another spelling", v) for value in allowed if isinstance(value, str) for v in case_variants(value)]
+    seen: list[Any] = []
+    near = []
+    for why, value in found:
+        if value not in allowed and value not in seen and isinstance(value, type(allowed[0])):
+            seen.append(value)
+            near.append((why, value))
+    return near
 
 
 def _without(base: dict[str, Any], param: Any, rule: Any) -> st.SearchStrategy[dict[str, Any]]:
@@ -137,7 +158,8 @@ for _kind in (
              keyword="type", schema=_same, invalid=_wrong_type),
     RuleKind("required", "required", "a request without `{param}` is rejected", keyword="required", schema=_same,
              drawn=False, invalid_body=_without),
-    RuleKind("enum", "enum", "`{param}` outside {value} is rejected", keyword="enum", invalid=_not_in_enum),
+    RuleKind("enum", "enum", "`{param}` outside {value} is rejected", keyword="enum", invalid=_not_in_enum,
+             near_misses=lambda param, rule, siblings: _outside(rule.value, param, siblings, spellings=True)),
     RuleKind("minimum", "minimum", "`{param}` below {value} is rejected", keyword="minimum",
              invalid=lambda param, rule: st.integers(rule.value - 100, rule.value - 1),
              beyond=lambda param, rule: rule.value - 1),
@@ -156,7 +178,8 @@ for _kind in (
     RuleKind("allowed", "allowed", "`{param}` outside {value} is rejected", place="dimensions",
              keyword="x-size-allowed", check=_dimension_check(lambda w, h, allowed: f"{w}x{h}" in allowed),
              invalid=lambda param, rule: st.sampled_from([s for s in _NEAR_SIZES if s not in set(rule.value)]),
-             on_limit=lambda param, rule: list(rule.value)),
+             on_limit=lambda param, rule: list(rule.value),
+             near_misses=lambda param, rule, siblings: _outside(rule.value, param, siblings, spellings=False)),
     RuleKind("max_edge", "max-edge", "`{param}` with an edge above {value} px is rejected", place="dimensions",
              keyword="x-size-max-edge", check=_dimension_check(lambda w, h, limit: max(w, h) <= limit),
              heights=lambda limit, w, cap: (1, limit) if w <= limit else (1, 0), invalid=_breaks_dimension,

@@ -16,6 +16,9 @@ SchemaHook = Callable[[dict[str, Any], Any, Any], dict[str, Any]]
 InvalidHook = Callable[[Any, Any], Any]
 #: ``(param, rule) -> valid values exactly on the rule's limit`` (or the one value just beyond it, invalid).
 ValuesHook = Callable[[Any, Any], list[Any]]
+#: ``(param, rule, siblings) -> [(why, value)]``: values a router is likely to accept by mistake; ``siblings`` are
+#: ``(model id, param)`` of the same parameter on the profile's other models.
+NearMissHook = Callable[[Any, Any, list[tuple[str, Any]]], list[tuple[str, Any]]]
 #: ``(rule value, width, cap) -> (lowest, highest) height in pixels that keeps the rule for that width``.
 HeightsHook = Callable[[Any, int, int], tuple[int, int]]
 
@@ -47,7 +50,9 @@ class RuleKind:
 
     Cases: ``invalid`` draws values breaking exactly this rule; ``beyond`` is
     the boundary value one step past the limit; ``on_limit`` the valid values
-    exactly on it; ``drawn`` false sends one example instead of boundary and
+    exactly on it; ``near_misses`` the values a router is likely to accept by
+    mistake (a sibling model's value, the family's common values, another
+    spelling), each labelled with why; ``drawn`` false sends one example instead of boundary and
     drawn cases (``required``, ``unsupported``); ``invalid_body`` replaces
     "the cheapest valid body with this value" (``required`` leaves the field out).
 
@@ -68,6 +73,7 @@ class RuleKind:
     invalid: InvalidHook | None = None
     beyond: Callable[[Any, Any], Any] | None = None
     on_limit: ValuesHook | None = None
+    near_misses: NearMissHook | None = None
     drawn: bool = True
     invalid_body: Callable[[dict[str, Any], Any, Any], Any] | None = None
     heights: HeightsHook | None = None

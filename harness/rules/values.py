@@ -16,7 +16,8 @@ from PIL import Image, ImageDraw
 
 from .size import cheapest_size
 
-__all__ = ["BENIGN_PROMPTS", "input_image_data_uri", "input_mask_data_uri", "present_value"]
+__all__ = ["BENIGN_PROMPTS", "FAMILY_VALUES", "case_variants", "input_image_data_uri", "input_mask_data_uri",
+           "present_value"]
 
 #: Short, meaningful, moderation-safe prompts: random text proves nothing and
 #: can trip a real router's filters or be refused as empty.
@@ -27,6 +28,31 @@ BENIGN_PROMPTS = (
     "a yellow lemon on a wooden table, simple still life",
     "a paper boat on calm water, minimalist",
 )
+
+
+#: The values a parameter commonly takes across the OpenAI-compatible image models: what a router is likely to
+#: accept by mistake where a model documents fewer. OpenAI's API reference (the GPT image and DALL-E models'
+#: ``size``, ``quality``, ``background``, ``output_format``, ``moderation``, ``response_format``, ``style``,
+#: ``input_fidelity``) and the Grok Imagine family's ``aspect_ratio`` and ``resolution`` (WorldRouter's page lists
+#: 1:1, 16:9, 9:16, 3:2, 2:3 and 1k / 2k; 4:3, 3:4 and 4k are the family's other common values).
+FAMILY_VALUES: dict[str, tuple[str, ...]] = {
+    "size": ("256x256", "512x512", "1024x1024", "1536x1024", "1024x1536", "1792x1024", "1024x1792"),
+    "quality": ("auto", "low", "medium", "high", "standard", "hd"),
+    "background": ("auto", "transparent", "opaque"),
+    "output_format": ("png", "jpeg", "webp"),
+    "moderation": ("auto", "low"),
+    "response_format": ("url", "b64_json"),
+    "style": ("vivid", "natural"),
+    "input_fidelity": ("high", "low"),
+    "aspect_ratio": ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"),
+    "resolution": ("1k", "2k", "4k"),
+}
+
+
+def case_variants(value: str) -> list[str]:
+    """Spellings of a documented value that are not it: another case, a leading or trailing space (``PNG``, `` 1k``)."""
+    variants = [value.upper(), value.capitalize(), f" {value}", f"{value} "]
+    return [v for i, v in enumerate(variants) if v != value and v not in variants[:i]]
 
 
 def _png_data_uri(image: Image.Image) -> str:
