@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from collections.abc import Iterator
 from typing import Any
 
@@ -144,11 +145,6 @@ class _PlanBuilder:
         for param in op.params.values():
             if param.type != "image":
                 continue
-            limit = param.rule_value("max_items")
-            if param.name == "image" and limit and limit > 1:
-                self.add(requirement=param.rules["max_items"].requirement.id, label=f"{limit} images on the limit",
-                         kind="valid", op=op, body={**base, param.name: [input_image_data_uri()] * limit},
-                         origin="boundary", also=(accepts,), note=f"valid: exactly {limit} input images")
             if param.name == "image" and "url" in param.inputs:
                 self.url_input(op, base)
             if param.name == "mask" and "image" in op.params:
@@ -165,12 +161,7 @@ class _PlanBuilder:
             body = keep_conditions(op, {**base, "background": "transparent"})
             self.add(requirement=ids.IMAGE_TRANSPARENT.at(prefix), label=f"{op.model} background=transparent",
                      kind="valid", op=op, body=body, origin="example", also=(accepts,))
-        size = op.params.get("size")
-        for key, value in _on_limit(size) if size is not None else ():
-            self.add(requirement=size.rules[key].requirement.id, label=f"{value} on the limit", kind="valid", op=op,
-                     body={**base, "size": value}, origin="boundary",
-                     also=(accepts, ids.IMAGE_DIMENSIONS.at(prefix)),
-                     note=f"valid: exactly at the {key} limit")
+        self.on_limit(op, base)
         if "multipart" in self.profile.endpoints[op.endpoint].encodings and self.encoding(op) != "multipart":
             self.add(requirement=accepts, label=f"{op.model} multipart/form-data", kind="valid", op=op, body=base,
                      origin="example", encoding="multipart", note="the endpoint documents both encodings")
@@ -178,6 +169,39 @@ class _PlanBuilder:
         for i, body in enumerate(_draw(valid_body(op), self.examples, self.seed)):
             self.add(requirement=accepts, label=f"{op.model} drawn {i + 1}", kind="valid", op=op,
                      body=body, origin="drawn", headers=headers)
+
+    def on_limit(self, op: ModelEndpoint, base: dict[str, Any]) -> None:
+        """One valid case exactly on each limit (a maximum, a length, a size edge): a router must not reject it.
+
+        The value sits in the cheapest body, moved into every condition; a
+        value the profile's other rules forbid there is not sent.
+        """
+        accepts = ids.ACCEPTS_VALID.at(op.prefix)
+        for param in op.params.values():
+            if not param.exercise:
+                continue
+            for key, value in _on_limit(param):
+                body = keep_conditions(op, {**base, param.name: value}) | {param.name: value}
+                if request_violations(self.profile, op.endpoint, body):
+                    continue
+                rid = param.rules[key].requirement.id
+                if self.attach(op, rid, param.name, value):
+                    continue  # a planned case already sends this value: it judges the limit too, at no extra cost
+                also = (accepts, ids.IMAGE_DIMENSIONS.at(op.prefix)) if param.dimension_rules else (accepts,)
+                if param.name == "n":
+                    also += (ids.DATA_COUNT.at(op.prefix),)
+                shown = value if param.dimension_rules else f"{param.name}={_label(value, param)}"
+                self.add(requirement=param.rules[key].requirement.id, label=f"{shown} on the limit", kind="valid",
+                         op=op, body=body, origin="boundary", also=also, note=f"valid: exactly at the {key} limit")
+
+    def attach(self, op: ModelEndpoint, requirement: str, name: str, value: Any) -> bool:
+        """Add ``requirement`` to the first planned valid case of ``op`` that sends ``name`` = ``value``."""
+        for index, case in enumerate(self.cases):
+            if case.kind == "valid" and case.model == op.model and case.endpoint == op.endpoint and not case.skip \
+                    and name in case.body and case.body[name] == value:
+                self.cases[index] = replace(case, requirements=(*case.requirements, requirement))
+                return True
+        return False
 
     def url_input(self, op: ModelEndpoint, base: dict[str, Any]) -> None:
         """One valid case whose input image is an http(s) URL the router must fetch.
@@ -287,6 +311,8 @@ class _PlanBuilder:
             self.invalid(op)
         for op in ops:
             self.valid(op)
+        # valid cases of more than two images (n on its maximum) go last, so a generation budget spends on them last
+        self.cases.sort(key=lambda c: c.kind == "valid" and c.images > 2)
         return self.cases
 
 

@@ -125,6 +125,19 @@ def _enum_lenient(accepts: Callable[[Validation, str, Any], bool]) -> Callable[[
     return violations
 
 
+def _exclusive_maximum(seen: Validation) -> dict[str, str]:
+    """Off by one: a value exactly on a ``maximum`` or ``max_length`` is refused as if it were past it."""
+    found = dict(seen.found)
+    for name, param in (seen.target.params.items() if seen.target else ()):
+        value = seen.body.get(name)
+        for key in ("maximum", "max_length"):
+            rule = param.rules.get(key)
+            size = len(value) if key == "max_length" and isinstance(value, str) else value
+            if rule is not None and size == rule.value:
+                found.setdefault(rule.requirement.id, name)
+    return found
+
+
 def _sibling_value(seen: Validation, param: str, value: Any) -> bool:
     """``value`` is documented for ``param`` on another model of the profile (WorldRouter: 2k on grok-imagine-image)."""
     return any(value in t.params[param].choices for t in seen.profile.model_endpoints()
@@ -306,6 +319,8 @@ for _fault in (
           violations=_enum_lenient(lambda seen, param, value: value in FAMILY_VALUES.get(param, ()))),
     Fault("case-insensitive-enums", "accepts documented values in another case or with spaces (1K, ' 1:1')",
           "resolution.enum", violations=_enum_lenient(_spelled_otherwise)),
+    Fault("exclusive-maximum", "rejects a value exactly on a maximum (n=10, a 32000-character prompt) as if past it",
+          "n.maximum", violations=_exclusive_maximum, profile="openai"),
     Fault("accepts-broken-conditions", "ignores rules between parameters (transparent background as jpeg)",
           "transparent-needs-png-or-webp", skip_rule="condition", profile="openai"),
     Fault("ignores-content-type", "serves requests without the required Content-Type header",

@@ -49,10 +49,14 @@ def _not_in_enum(param: Any, rule: Any) -> st.SearchStrategy[Any]:
     return st.sampled_from([w for w in _WRONG_ENUM_WORDS if w not in allowed])
 
 
-def _too_long(param: Any, rule: Any) -> st.SearchStrategy[Any]:
-    limit = rule.value
+def _of_length(length: int) -> str:
+    """A benign text of exactly ``length`` characters (the first prompt, repeated)."""
     base = BENIGN_PROMPTS[0] + ". "
-    return st.integers(1, 64).map(lambda extra: (base * (limit // len(base) + 2))[: limit + extra])
+    return (base * (length // len(base) + 2))[:length]
+
+
+def _too_long(param: Any, rule: Any) -> st.SearchStrategy[Any]:
+    return st.integers(1, 64).map(lambda extra: _of_length(rule.value + extra))
 
 
 def _too_many(param: Any, rule: Any) -> st.SearchStrategy[Any]:
@@ -162,14 +166,14 @@ for _kind in (
              near_misses=lambda param, rule, siblings: _outside(rule.value, param, siblings, spellings=True)),
     RuleKind("minimum", "minimum", "`{param}` below {value} is rejected", keyword="minimum",
              invalid=lambda param, rule: st.integers(rule.value - 100, rule.value - 1),
-             beyond=lambda param, rule: rule.value - 1),
+             beyond=lambda param, rule: rule.value - 1, on_limit=lambda param, rule: [rule.value]),
     RuleKind("maximum", "maximum", "`{param}` above {value} is rejected", keyword="maximum",
              invalid=lambda param, rule: st.integers(rule.value + 1, rule.value + 100),
-             beyond=lambda param, rule: rule.value + 1),
+             beyond=lambda param, rule: rule.value + 1, on_limit=lambda param, rule: [rule.value]),
     RuleKind("max_length", "max-length", "`{param}` longer than {value} characters is rejected", keyword="maxLength",
-             invalid=_too_long),
+             invalid=_too_long, on_limit=lambda param, rule: [_of_length(rule.value)]),
     RuleKind("max_items", "max-items", "more than {value} `{param}` items are rejected", keyword="maxItems",
-             invalid=_too_many),
+             invalid=_too_many, on_limit=lambda param, rule: [[input_image_data_uri()] * rule.value]),
     RuleKind("unsupported", "unsupported", "a request with `{param}` (not supported) is rejected", keyword="not",
              schema=_unsupported_schema, drawn=False, invalid=lambda param, rule: st.just(present_value(param))),
     RuleKind("format", "format", "a malformed `{param}` (not WIDTHxHEIGHT or a documented keyword) is rejected",
