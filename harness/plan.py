@@ -221,8 +221,12 @@ class _PlanBuilder:
                 self.rule_cases(op, param, rule)
         for rule in op.conditions:
             self.condition_cases(op, rule)
-        self.add(requirement=ids.MODEL_KNOWN.at(op.prefix), label="no-such-image-model", kind="invalid",
-                 op=op, body={**cheapest_body(op), "model": "no-such-image-model"},
+        known = ids.MODEL_KNOWN.at(op.prefix)
+        # an unknown id in the documented format, if there is one, so that it breaks model.known alone
+        unknown = next((m for m in ("no-such-image-model", "no-such-owner/no-such-image-model")
+                        if request_violations(self.profile, op.endpoint, {**cheapest_body(op), "model": m}) ==
+                        {known: "model"}), "no-such-image-model")
+        self.add(requirement=known, label=unknown, kind="invalid", op=op, body={**cheapest_body(op), "model": unknown},
                  origin="example", also=_REJECTION, params=("model",))
 
     def rule_cases(self, op: ModelEndpoint, param: Param, rule: Rule) -> None:
@@ -285,6 +289,22 @@ class _PlanBuilder:
             self.add(requirement=rule.requirement.id, label=shown, kind="invalid", op=op, body=body,
                      origin="drawn", also=also, params=involved)
 
+    def model_cases(self, op: ModelEndpoint) -> None:
+        """The rules on ``model`` itself, once per endpoint: a request without it; a model id out of the
+        documented format (the likeliest one: a documented id with its ``owner/`` dropped)."""
+        rules = self.profile.endpoints[op.endpoint].model_rules
+        base = cheapest_body(op)
+        bodies = []
+        if "required" in rules:
+            bodies.append((rules["required"], "without model", {k: v for k, v in base.items() if k != "model"}))
+        if "format" in rules:
+            bare = op.model.split("/", 1)[-1]
+            bodies.append((rules["format"], json.dumps(bare), {**base, "model": bare}))
+        for rule, label, body in bodies:
+            if request_violations(self.profile, op.endpoint, body) == {rule.requirement.id: "model"}:
+                self.add(requirement=rule.requirement.id, label=label, kind="invalid", op=op, body=body,
+                         origin="example", also=_REJECTION, params=("model",))
+
     def header_cases(self, op: ModelEndpoint) -> None:
         also = (ids.ERROR_SHAPE.slug, ids.ERROR_NO_IMAGE.slug)
         for rule in self.profile.header_rules():
@@ -307,6 +327,10 @@ class _PlanBuilder:
         ops = [op for op in self.profile.model_endpoints() if not models or op.model in models]
         self.auth(ops[0])
         self.header_cases(ops[0])
+        for endpoint in self.profile.endpoints:
+            first = next((op for op in ops if op.endpoint == endpoint), None)
+            if first is not None:
+                self.model_cases(first)
         for op in ops:
             self.invalid(op)
         for op in ops:

@@ -245,7 +245,10 @@ def test_opengateway_examples_and_rules():
         "gen.openai/gpt-image-1-mini.output_compression.needs-jpeg-or-webp"}
     assert request_violations(profile, "generations", {**base, "output_compression": 50, "output_format": "webp",
                                                        "extra": {"fallbacks": ["openai/gpt-image-1.5"]}}) == {}
-    assert set(request_violations(profile, "generations", {**base, "model": "gpt-image-2"})) == {"gen.model.known"}
+    # "Use the owner/model format": a bare id breaks the format; an id in the format that is not served is unknown
+    assert set(request_violations(profile, "generations", {**base, "model": "gpt-image-2"})) == {"gen.model.format"}
+    assert set(request_violations(profile, "generations", {**base, "model": "acme/gpt-image-2"})) == {"gen.model.known"}
+    assert set(request_violations(profile, "generations", {"prompt": "p"})) == {"gen.model.required"}
     assert not profile.headers["x-opengateway-user-id"].required
 
 

@@ -31,7 +31,7 @@ def catalogue(profile: Profile) -> dict[str, Requirement]:
         if source is not None:
             found.setdefault(behaviour.id.slug, Requirement(behaviour.id.slug, behaviour.level_in(profile, None),
                                                             behaviour.title, source))
-    for rule in profile.header_rules():
+    for rule in (*profile.header_rules(), *profile.model_rules()):
         found.setdefault(rule.requirement.id, rule.requirement)
     for _target, rule in profile.rules():
         found.setdefault(rule.requirement.id, rule.requirement)

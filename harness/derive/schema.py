@@ -10,6 +10,7 @@ validation error maps back to exactly one requirement id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import Any
@@ -162,13 +163,23 @@ def compiled_validator(profile: Profile, kind: str, *, op: ModelEndpoint | None 
 def request_violations(profile: Profile, endpoint: str, body: dict[str, Any]) -> dict[str, str]:
     """The rules ``body`` breaks: requirement id -> offending parameter name.
 
-    An unknown model breaks the pseudo-rule ``<prefix>.model.known``. An empty
+    A missing ``model`` breaks ``<prefix>.model.required`` and a model id out
+    of the documented format ``<prefix>.model.format``, where the profile
+    documents them; any other model the profile lacks breaks the pseudo-rule
+    ``<prefix>.model.known``. An empty
     result means the body is valid for its model on ``endpoint``. A parameter
     of the wrong type breaks only its type rule, and a condition is reported
     only when the parameters it relates are each valid on their own.
     """
     prefix = profile.endpoints[endpoint].prefix
-    op = profile.model_endpoint(endpoint, body.get("model"))
+    model_rules = profile.endpoints[endpoint].model_rules
+    if "model" not in body and "required" in model_rules:
+        return {model_rules["required"].requirement.id: "model"}
+    model = body.get("model")
+    form = model_rules.get("format")
+    if form is not None and isinstance(model, str) and not re.search(form.value, model):
+        return {form.requirement.id: "model"}
+    op = profile.model_endpoint(endpoint, model)
     if op is None:
         return {f"{prefix}.model.known": "model"}
     found: dict[str, str] = {}

@@ -125,6 +125,12 @@ def _enum_lenient(accepts: Callable[[Validation, str, Any], bool]) -> Callable[[
     return violations
 
 
+def _lets_through(*slugs: str) -> Callable[[Validation], dict[str, str]]:
+    """A ``violations`` hook that serves requests breaking the ``model`` rules ``slugs`` (with the first model)."""
+    return lambda seen: {rid: p for rid, p in seen.found.items()
+                         if rid not in {f"{seen.prefix}.model.{slug}" for slug in slugs}}
+
+
 def _exclusive_maximum(seen: Validation) -> dict[str, str]:
     """Off by one: a value exactly on a ``maximum`` or ``max_length`` is refused as if it were past it."""
     found = dict(seen.found)
@@ -319,6 +325,10 @@ for _fault in (
           violations=_enum_lenient(lambda seen, param, value: value in FAMILY_VALUES.get(param, ()))),
     Fault("case-insensitive-enums", "accepts documented values in another case or with spaces (1K, ' 1:1')",
           "resolution.enum", violations=_enum_lenient(_spelled_otherwise)),
+    Fault("accepts-missing-model", "serves a request without model, as if it named its first model",
+          "model.required", violations=_lets_through("required")),
+    Fault("accepts-bare-model-ids", "serves gpt-image-2 as openai/gpt-image-2 where the owner/model format is documented",
+          "model.format", violations=_lets_through("format"), profile="opengateway"),
     Fault("exclusive-maximum", "rejects a value exactly on a maximum (n=10, a 32000-character prompt) as if past it",
           "n.maximum", violations=_exclusive_maximum, profile="openai"),
     Fault("accepts-broken-conditions", "ignores rules between parameters (transparent background as jpeg)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,7 @@ class _Builder:
                 source=self.source(raw.get("source"), ("endpoints", name, "source")),
                 alternative_paths=tuple(raw.get("alternative_paths", ())),
                 encodings=tuple(raw.get("encodings", ("json",))),
+                model_rules=self.model_rules(ENDPOINT_PREFIX[name], d.get("model") or {}),
             )
             for name, raw in d["endpoints"].items()
         }
@@ -135,6 +137,29 @@ class _Builder:
         at = ("requirements", rid)
         source = self.source(raw.get("source"), at + ("source",))
         return Requirement(rid, raw.get("level", "MUST"), raw.get("title", ""), source or Source(self.default_file, "?"))
+
+    def model_rules(self, prefix: str, raw: dict[str, Any]) -> dict[str, Rule]:
+        """The rules on the ``model`` field for the endpoint with requirement-id ``prefix``."""
+        titles = {"required": "a request without `model` is rejected",
+                  "format": "a `model` id not in the documented format ({value}) is rejected"}
+        rules: dict[str, Rule] = {}
+        for kind, title in titles.items():
+            if kind not in raw:
+                continue
+            value, level, src_raw, slug = self._rule_parts(kind, raw[kind], None)
+            if kind == "required" and value is False:
+                continue
+            if kind == "format":
+                try:
+                    re.compile(str(value))
+                except re.error as exc:
+                    self.problem(("model", kind), f"not a regular expression: {exc}")
+                    continue
+            src = self.source(src_raw, ("model", kind, "source"))
+            if src is not None:
+                rid = f"{prefix}.model.{slug or kind}"
+                rules[kind] = Rule(kind, "model", value, Requirement(rid, level, title.format(value=value), src))
+        return rules
 
     def header(self, name: str, raw: dict[str, Any]) -> Header:
         at = ("headers", name)

@@ -229,13 +229,18 @@ class Model:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """An endpoint: ``path`` relative to the router base URL, accepted ``encodings``."""
+    """An endpoint: ``path`` relative to the router base URL, accepted ``encodings``.
+
+    ``model_rules`` are the rules on the ``model`` field itself (``required``,
+    ``format``: a regular expression), with requirement ids ``<prefix>.model.<slug>``.
+    """
 
     name: str
     path: str
     source: Source | None
     alternative_paths: tuple[str, ...] = ()
     encodings: tuple[str, ...] = ("json",)
+    model_rules: dict[str, Rule] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:
@@ -307,6 +312,12 @@ class Profile:
     def header_rules(self) -> list[Rule]:
         """The rules of documented request headers (``required``, ``enum``)."""
         return [rule for header in self.headers.values() for rule in header.rules.values()]
+
+    def model_rules(self) -> list[Rule]:
+        """The rules on the ``model`` field, for each endpoint some model serves."""
+        served = {target.endpoint for target in self.model_endpoints()}
+        return [rule for name, endpoint in self.endpoints.items() if name in served
+                for rule in endpoint.model_rules.values()]
 
 
 @dataclass(frozen=True)
