@@ -70,6 +70,12 @@ def _label(value: Any, param: Param) -> str:
     return text if len(text) <= 40 else f"{text[:24]}…({len(text)} chars)"
 
 
+def _with(op: ModelEndpoint, base: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
+    """``base`` with ``name`` set to ``value``, the other parameters moved into every condition ``value`` triggers
+    (an ``output_compression`` gets its jpeg), so the body breaks no rule but the one ``value`` may break."""
+    return keep_conditions(op, {**base, name: value}) | {name: value}
+
+
 def _on_limit(param: Param) -> list[tuple[str, Any]]:
     """``(rule kind, valid value exactly on its limit)`` for every rule of ``param`` whose kind has limits."""
     found = []
@@ -181,7 +187,7 @@ class _PlanBuilder:
             if not param.exercise:
                 continue
             for key, value in _on_limit(param):
-                body = keep_conditions(op, {**base, param.name: value}) | {param.name: value}
+                body = _with(op, base, param.name, value)
                 if request_violations(self.profile, op.endpoint, body):
                     continue
                 rid = param.rules[key].requirement.id
@@ -236,7 +242,7 @@ class _PlanBuilder:
         if rule.kind == "type" and self.encoding(op) == "multipart":
             # form fields are text: the wrong type is text that does not parse as the documented one
             self.add(requirement=rid, label=f"{param.name}=not-a-{param.type}", kind="invalid", op=op,
-                     body={**cheapest_body(op), param.name: f"not-a-{param.type}"}, origin="example",
+                     body=_with(op, cheapest_body(op), param.name, f"not-a-{param.type}"), origin="example",
                      also=_REJECTION, params=(param.name,))
             return
         also = _REJECTION
@@ -248,7 +254,7 @@ class _PlanBuilder:
         else:
             beyond = rule_kind.beyond(param, rule) if rule_kind.beyond else None
             if beyond is not None:
-                bodies.append(("boundary", {**base, param.name: beyond}))
+                bodies.append(("boundary", _with(op, base, param.name, beyond)))
             bodies += self.near_misses(op, param, rule, base)
             seen = [b for _, b in bodies]
             bodies += [("drawn", b) for b in _draw(invalid_body(op, rule), self.examples, self.seed) if b not in seen]
@@ -276,7 +282,7 @@ class _PlanBuilder:
         found = []
         for candidates in by_why.values():
             why, value = chooser.choice(candidates)
-            body = keep_conditions(op, {**base, param.name: value}) | {param.name: value}
+            body = _with(op, base, param.name, value)
             if request_violations(self.profile, op.endpoint, body) == {rule.requirement.id: param.name}:
                 found.append((f"near-miss: {why}", body))
         return found

@@ -90,3 +90,19 @@ def test_billable_cases_come_last_and_are_cheap():
     kinds = [c.kind for c in plan]
     assert all(c.kind == "valid" for c in plan[kinds.index("valid"):])
     assert all(c.body.get("quality", "low") == "low" for c in plan if c.billable and c.origin != "drawn")
+
+
+@pytest.mark.parametrize("name", sorted(builtin_profiles()))
+def test_every_invalid_case_of_a_parameter_rule_keeps_every_condition(name):
+    """Each invalid case breaks exactly one rule: its parameter's value, never a condition besides (a negative
+    output_compression still comes with the jpeg its condition needs)."""
+    profile = load_profile(name)
+    conditions = {rule.requirement.id for _, rule in profile.rules() if rule.kind == "condition"}
+    for case in build_plan(profile):
+        target = profile.model_endpoint(case.endpoint, case.model)
+        if case.kind != "invalid" or target is None or case.requirements[0] in conditions:
+            continue
+        broken = set(case.params)
+        for rule in target.conditions:
+            if not broken & set(rule.value.then):
+                assert target.keeps(rule.value, case.body), (case.id, rule.requirement.id)
