@@ -163,8 +163,10 @@ class _PlanBuilder:
             self.add(requirement=ids.IMAGE_DIMENSIONS.at(prefix), label=f"{op.model} aspect_ratio={other[0]}",
                      kind="valid", op=op, body={**base, "aspect_ratio": other[0]}, origin="example", also=(accepts,))
         background = op.params.get("background")
-        if background is not None and "transparent" in background.choices:
-            body = keep_conditions(op, {**base, "background": "transparent"})
+        transparent = keep_conditions(op, {**base, "background": "transparent"}) if background is not None and \
+            "transparent" in background.choices else {}
+        if transparent.get("background") == "transparent":  # not where a condition refuses it (gpt-image-2)
+            body = transparent
             self.add(requirement=ids.IMAGE_TRANSPARENT.at(prefix), label=f"{op.model} background=transparent",
                      kind="valid", op=op, body=body, origin="example", also=(accepts,))
         self.on_limit(op, base)
@@ -291,7 +293,8 @@ class _PlanBuilder:
         also = _REJECTION
         involved = (*rule.value.then, *rule.value.when)
         for body in _draw(invalid_body(op, rule), self.examples, self.seed):
-            shown = ", ".join(f"{k}={_label(body[k], op.params[k])}" for k in (*rule.value.when, *rule.value.then) if k in body)
+            shown = ", ".join(f"{k}={_label(body[k], op.params[k])}"
+                              for k in dict.fromkeys((*rule.value.when, *rule.value.then)) if k in body)
             self.add(requirement=rule.requirement.id, label=shown, kind="invalid", op=op, body=body,
                      origin="drawn", also=also, params=involved)
 

@@ -149,8 +149,8 @@ def _skew(wh: tuple[int, int]) -> int:
 
 
 def _unsupported_schema(schema: dict[str, Any], param: Any, rule: Any) -> dict[str, Any]:
-    # any value is rejected: no type to keep, nothing else to describe but the text
-    return {"not": {}, **{k: v for k, v in schema.items() if k not in ("type", "items")}}
+    # any value is rejected: no type to keep and no default, nothing else to describe but the text
+    return {"not": {}, **{k: v for k, v in schema.items() if k not in ("type", "items", "default")}}
 
 
 def _same(schema: dict[str, Any], param: Any, rule: Any) -> dict[str, Any]:
