@@ -18,7 +18,7 @@ from .checks import CheckResult
 from ._resources import specs_dir
 from .spec import Profile, Requirement
 
-__all__ = ["STATUS_ORDER", "CaseRecord", "FailureRow", "RequestsSummary", "RequirementRow", "ResultsDocument",
+__all__ = ["STATUS_ORDER", "CaseRecord", "Document", "FailureRow", "RequestsSummary", "RequirementRow", "ResultsDocument",
            "RunRecord", "SCHEMA_VERSION", "results_schema"]
 
 SCHEMA_VERSION = 1
@@ -42,6 +42,13 @@ class FailureRow(TypedDict):
     curl: str | None
 
 
+class Document(TypedDict):
+    """The document a requirement quotes: its ``title`` and, where the profile knows it, its ``url``."""
+
+    title: str
+    url: str | None
+
+
 class RequirementRow(TypedDict):
     """One requirement of ``results.json``: ``status`` is ``passed``, ``failed`` or ``skipped`` (no case judged it)."""
 
@@ -49,6 +56,7 @@ class RequirementRow(TypedDict):
     level: str
     title: str
     source: str
+    document: Document
     status: str
     cases: int
     failures: list[FailureRow]
@@ -135,8 +143,9 @@ class RunRecord:
                 for c in touched for r in c.results if r.requirement == rid and not r.passed
             ]
             status = "failed" if failures else ("passed" if touched else "skipped")
+            document = Document(title=req.source.title or req.source.file, url=req.source.url or None)
             rows.append(RequirementRow(id=rid, level=req.level, title=req.title, source=str(req.source),
-                                       status=status, cases=len(touched), failures=failures))
+                                       document=document, status=status, cases=len(touched), failures=failures))
         rows.sort(key=lambda r: (STATUS_ORDER[r["status"]], r["level"] != "MUST"))
         return rows
 

@@ -68,7 +68,7 @@ def test_a_rule_without_any_source_is_an_error(tmp_path):
 def test_a_rule_falls_back_to_its_parameter_source(tmp_path, worldrouter):
     text = BASE.replace('            source: "Both edges must be multiples of 16px."\n', "")
     rule = load_profile(_write(tmp_path, text)).model_endpoint("generations", "gpt-image-2").params["size"].rules["multiple_of"]
-    assert rule.requirement.source.quote.startswith("sizenoOutput dimensions.")
+    assert rule.requirement.source.quote.startswith("size | no | Output dimensions.")
 
 
 def test_extends_overrides_one_rule(tmp_path, worldrouter):

@@ -69,9 +69,9 @@ class _Builder:
             if required:
                 self.problem(path, "missing source: quote the document this rule comes from")
             return None
-        if isinstance(raw, str):
-            return Source(self.default_file, raw)
-        return Source(raw.get("file", self.default_file), raw["quote"])
+        file, quote = (self.default_file, raw) if isinstance(raw, str) else (raw.get("file", self.default_file), raw["quote"])
+        document = (self.data.get("documents") or {}).get(file) or {}
+        return Source(file, quote, title=document.get("title", ""), url=document.get("url", ""))
 
     def build(self) -> Profile:
         d = self.data

@@ -40,10 +40,16 @@ ENDPOINT_PREFIX = {"generations": "gen", "edits": "edit"}
 
 @dataclass(frozen=True)
 class Source:
-    """Where a rule comes from: a document (seed file name or reference) and its words."""
+    """Where a rule comes from: a document (seed file name or reference) and its words.
+
+    ``title`` and ``url`` name the document for a reader (from the profile's
+    ``documents``; empty when it does not say).
+    """
 
     file: str
     quote: str
+    title: str = field(default="", compare=False)
+    url: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return f"{self.file}: {self.quote!r}"
