@@ -27,7 +27,8 @@ from starlette.routing import Route
 
 from ..derive.schema import header_violations, request_violations
 from ..spec import ModelEndpoint, Profile
-from ..transport.forms import body_from_form, decode_data_uri
+from ..rules.values import decode_data_uri
+from ..transport.forms import body_from_form
 from ._faults import ErrorContext, Fault, RouterState, Validation, ValidRequest
 from ._images import generate, render_image
 

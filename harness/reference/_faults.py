@@ -329,6 +329,8 @@ for _fault in (
           "model.required", violations=_lets_through("required")),
     Fault("accepts-bare-model-ids", "serves gpt-image-2 as openai/gpt-image-2 where the owner/model format is documented",
           "model.format", violations=_lets_through("format"), profile="opengateway"),
+    Fault("accepts-any-input-format", "takes input images and masks of any file format (a GIF mask)", "mask.formats",
+          skip_rule="formats", profile="openai"),
     Fault("exclusive-maximum", "rejects a value exactly on a maximum (n=10, a 32000-character prompt) as if past it",
           "n.maximum", violations=_exclusive_maximum, profile="openai"),
     Fault("accepts-broken-conditions", "ignores rules between parameters (transparent background as jpeg)",

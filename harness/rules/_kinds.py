@@ -7,15 +7,25 @@ its limit (for boundary cases). Sizes are in pixels.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
+from PIL import Image, UnidentifiedImageError
 
 from ._registry import RuleKind, register
 from .size import SIZE_PATTERN, geometry, parse_size, region_points, size_segments, sizes
-from .values import BENIGN_PROMPTS, FAMILY_VALUES, case_variants, input_image_data_uri, present_value
+from .values import (
+    BENIGN_PROMPTS,
+    FAMILY_VALUES,
+    case_variants,
+    decode_data_uri,
+    image_data_uri,
+    input_image_data_uri,
+    present_value,
+)
 
 __all__: list[str] = []
 
@@ -148,6 +158,49 @@ def _skew(wh: tuple[int, int]) -> int:
     return abs(wh[0] - wh[1])
 
 
+# ------------------------------------------------------------------ input images: format, shape, file size
+
+#: The largest file-size limit a case breaks: a larger upload costs more than the rule is worth to test.
+_MAX_BYTES_BROKEN = 8 * 1024 * 1024
+
+
+def _input_files(instance: Any) -> list[bytes]:
+    """The bytes of every data-URI input image in ``instance`` (a string or a list); URLs are not fetched here."""
+    values = instance if isinstance(instance, list) else [instance]
+    return [decoded[0] for decoded in map(decode_data_uri, values) if decoded is not None]
+
+
+def _sniff(raw: bytes) -> tuple[str | None, tuple[int, int] | None]:
+    """``(Pillow format in lower case, (width, height) in pixels)`` of an image file; ``(None, None)`` if none."""
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            return (image.format or "").lower() or None, image.size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None, None
+
+
+def _format_kept(instance: Any, allowed: Any) -> bool:
+    names = {"jpeg" if str(a).lower() == "jpg" else str(a).lower() for a in allowed}
+    return all(fmt is None or fmt in names for fmt, _ in map(_sniff, _input_files(instance)))
+
+
+def _square_kept(instance: Any, value: Any) -> bool:
+    return all(size is None or size[0] == size[1] for _, size in map(_sniff, _input_files(instance)))
+
+
+def _unlisted_format(param: Any, rule: Any) -> st.SearchStrategy[Any]:
+    allowed = {"jpeg" if str(a).lower() == "jpg" else str(a).lower() for a in rule.value}
+    # draw the format, then make the file: strategies of megabyte strings have megabyte reprs
+    return st.sampled_from([f for f in ("gif", "webp", "jpeg", "png") if f not in allowed]).map(
+        lambda fmt: image_data_uri(256, 256, fmt))
+
+
+def _too_large(param: Any, rule: Any) -> st.SearchStrategy[Any]:
+    if rule.value > _MAX_BYTES_BROKEN:
+        return st.nothing()  # planned without a case: its requirement stays skipped, never passed
+    return st.just(rule.value).map(lambda limit: image_data_uri(256, 256, "png", at_least_bytes=limit))
+
+
 def _unsupported_schema(schema: dict[str, Any], param: Any, rule: Any) -> dict[str, Any]:
     # any value is rejected: no type to keep and no default, nothing else to describe but the text
     return {"not": {}, **{k: v for k, v in schema.items() if k not in ("type", "items", "default")}}
@@ -174,6 +227,13 @@ for _kind in (
              invalid=_too_long, on_limit=lambda param, rule: [_of_length(rule.value)]),
     RuleKind("max_items", "max-items", "more than {value} `{param}` items are rejected", keyword="maxItems",
              invalid=_too_many, on_limit=lambda param, rule: [[input_image_data_uri()] * rule.value]),
+    RuleKind("formats", "formats", "an input `{param}` that is not a {value} file is rejected",
+             keyword="x-image-formats", check=_format_kept, invalid=_unlisted_format),
+    RuleKind("square", "square", "a non-square input `{param}` is rejected", keyword="x-image-square",
+             check=_square_kept, invalid=lambda param, rule: st.just(image_data_uri(256, 128, "png"))),
+    RuleKind("max_bytes", "max-bytes", "an input `{param}` file of {value} bytes or more is rejected",
+             keyword="x-image-max-bytes", invalid=_too_large,
+             check=lambda instance, limit: all(len(raw) < limit for raw in _input_files(instance))),
     RuleKind("unsupported", "unsupported", "a request with `{param}` (not supported) is rejected", keyword="not",
              schema=_unsupported_schema, drawn=False, invalid=lambda param, rule: st.just(present_value(param))),
     RuleKind("format", "format", "a malformed `{param}` (not WIDTHxHEIGHT or a documented keyword) is rejected",

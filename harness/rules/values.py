@@ -8,6 +8,7 @@ values here are short, meaningful and the cheapest documented ones.
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 from functools import cache
 from typing import Any
@@ -16,8 +17,8 @@ from PIL import Image, ImageDraw
 
 from .size import cheapest_size
 
-__all__ = ["BENIGN_PROMPTS", "FAMILY_VALUES", "case_variants", "input_image_data_uri", "input_mask_data_uri",
-           "present_value"]
+__all__ = ["BENIGN_PROMPTS", "FAMILY_VALUES", "case_variants", "data_uri", "decode_data_uri", "image_data_uri",
+           "input_image_data_uri", "input_mask_data_uri", "present_value"]
 
 #: Short, meaningful, moderation-safe prompts: random text proves nothing and
 #: can trip a real router's filters or be refused as empty.
@@ -55,10 +56,50 @@ def case_variants(value: str) -> list[str]:
     return [v for i, v in enumerate(variants) if v != value and v not in variants[:i]]
 
 
+def data_uri(raw: bytes, media_type: str) -> str:
+    """``raw`` bytes as a ``data:<media_type>;base64,...`` URI."""
+    return f"data:{media_type};base64,{base64.b64encode(raw).decode()}"
+
+
+def decode_data_uri(value: str) -> tuple[bytes, str] | None:
+    """``(bytes, media type)`` of a base64 ``data:`` URI; ``None`` for anything else."""
+    if not isinstance(value, str) or not value.startswith("data:") or "," not in value:
+        return None
+    header, payload = value[5:].split(",", 1)
+    if not header.endswith(";base64"):
+        return None
+    try:
+        return base64.b64decode(payload, validate=True), header[: -len(";base64")] or "application/octet-stream"
+    except (binascii.Error, ValueError):
+        return None
+
+
 def _png_data_uri(image: Image.Image) -> str:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+@cache
+def image_data_uri(width: int, height: int, fmt: str = "png", *, at_least_bytes: int = 0) -> str:
+    """A real ``width`` x ``height`` image (pixels) in ``fmt`` (``png``, ``jpeg``, ``webp``, ``gif``) as a data URI.
+
+    ``at_least_bytes`` pads a PNG with a text chunk until the file has at least that many bytes (it stays a valid
+    image): the input that breaks a documented file-size limit.
+    """
+    from PIL.PngImagePlugin import PngInfo
+
+    image = Image.new("RGB", (width, height), (255, 255, 255))
+    ImageDraw.Draw(image).rectangle((width // 4, height // 4, 3 * width // 4, 3 * height // 4), fill=(40, 120, 220))
+    out = io.BytesIO()
+    options: dict[str, Any] = {}
+    if at_least_bytes and fmt == "png":
+        info = PngInfo()
+        info.add_text("padding", "x" * at_least_bytes)
+        options["pnginfo"] = info
+    image.save(out, format={"jpg": "JPEG", "jpeg": "JPEG"}.get(fmt, fmt.upper()), **options)
+    media = {"jpg": "image/jpeg", "jpeg": "image/jpeg"}.get(fmt, f"image/{fmt}")
+    return data_uri(out.getvalue(), media)
 
 
 @cache

@@ -11,12 +11,11 @@ python-multipart (through Starlette).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from ..rules.values import data_uri, decode_data_uri
 from ..spec import ModelEndpoint
 
 __all__ = ["FileField", "FormParts", "TextField", "body_from_form", "data_uri", "decode_data_uri", "form_parts"]
@@ -34,24 +33,6 @@ class FormParts(NamedTuple):
     files: list[FileField]
 
 _MEDIA_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
-
-
-def data_uri(raw: bytes, media_type: str) -> str:
-    """``raw`` bytes as a ``data:<media_type>;base64,...`` URI."""
-    return f"data:{media_type};base64,{base64.b64encode(raw).decode()}"
-
-
-def decode_data_uri(value: str) -> tuple[bytes, str] | None:
-    """``(bytes, media type)`` of a base64 ``data:`` URI; ``None`` for anything else."""
-    if not isinstance(value, str) or not value.startswith("data:") or "," not in value:
-        return None
-    header, payload = value[5:].split(",", 1)
-    if not header.endswith(";base64"):
-        return None
-    try:
-        return base64.b64decode(payload, validate=True), header[: -len(";base64")] or "application/octet-stream"
-    except (binascii.Error, ValueError):
-        return None
 
 
 def _text(value: Any) -> str:
