@@ -85,6 +85,12 @@ def _on_limit(param: Param) -> list[tuple[str, Any]]:
     return found
 
 
+def _contested(op: ModelEndpoint, body: dict[str, Any]) -> bool:
+    """Whether ``body`` sends a value another document contradicts (its case judges nothing at MUST)."""
+    return any(name in op.params and value in op.params[name].conflicts for name, value in body.items()
+               if isinstance(value, (str, int, float, bool)))
+
+
 # ------------------------------------------------------------------ the plan
 
 
@@ -164,11 +170,11 @@ class _PlanBuilder:
                      kind="valid", op=op, body={**base, "aspect_ratio": other[0]}, origin="example", also=(accepts,))
         background = op.params.get("background")
         transparent = keep_conditions(op, {**base, "background": "transparent"}) if background is not None and \
-            "transparent" in background.choices else {}
+            "transparent" in background.uncontested else {}
         if transparent.get("background") == "transparent":  # not where a condition refuses it (gpt-image-2)
-            body = transparent
             self.add(requirement=ids.IMAGE_TRANSPARENT.at(prefix), label=f"{op.model} background=transparent",
-                     kind="valid", op=op, body=body, origin="example", also=(accepts,))
+                     kind="valid", op=op, body=transparent, origin="example", also=(accepts,))
+        self.conflicts(op, base)
         self.on_limit(op, base)
         if "multipart" in self.profile.endpoints[op.endpoint].encodings and self.encoding(op) != "multipart":
             self.add(requirement=accepts, label=f"{op.model} multipart/form-data", kind="valid", op=op, body=base,
@@ -177,6 +183,22 @@ class _PlanBuilder:
         for i, body in enumerate(_draw(valid_body(op), self.examples, self.seed)):
             self.add(requirement=accepts, label=f"{op.model} drawn {i + 1}", kind="valid", op=op,
                      body=body, origin="drawn", headers=headers)
+
+    def conflicts(self, op: ModelEndpoint, base: dict[str, Any]) -> None:
+        """One valid case per contested value (``conflicts``), judged only at the conflict's own level.
+
+        It carries neither accepts-valid nor any MUST of its own: a documented
+        value the upstream model refuses cannot decide a MUST verdict. The
+        image checks still run on a 200 (a served ``transparent`` must be
+        transparent; that check takes the conflict's level, see checks.served).
+        """
+        for param in op.params.values():
+            for conflict in param.conflicts.values():
+                body = keep_conditions(op, {**base, param.name: conflict.value})
+                if body.get(param.name) != conflict.value:
+                    continue  # another rule of the profile forbids it in the cheapest body
+                self.add(requirement=conflict.requirement.id, label=f"{op.model} {param.name}={conflict.value}",
+                         kind="valid", op=op, body=body, origin="example", note=f"contested: {conflict.note}")
 
     def on_limit(self, op: ModelEndpoint, base: dict[str, Any]) -> None:
         """One valid case exactly on each limit (a maximum, a length, a size edge): a router must not reject it.
@@ -206,7 +228,7 @@ class _PlanBuilder:
         """Add ``requirement`` to the first planned valid case of ``op`` that sends ``name`` = ``value``."""
         for index, case in enumerate(self.cases):
             if case.kind == "valid" and case.model == op.model and case.endpoint == op.endpoint and not case.skip \
-                    and name in case.body and case.body[name] == value:
+                    and name in case.body and case.body[name] == value and not _contested(op, case.body):
                 self.cases[index] = replace(case, requirements=(*case.requirements, requirement))
                 return True
         return False

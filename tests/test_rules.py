@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import harness
 from harness import SpecError, build_plan, certify, load_profile, request_schema, request_violations
+from harness._resources import specs_dir
 from harness.reference import Fault, register_fault, unregister_fault
 from harness.report import summary_html
 from harness.rules import KINDS, RuleKind, kind, register, unregister
@@ -150,3 +151,29 @@ def test_near_misses_break_only_their_rule_and_follow_the_seed():
     same = [c.id for c in build_plan(profile, seed=3) if c.origin == "near-miss"]
     assert same == [c.id for c in build_plan(profile, seed=3) if c.origin == "near-miss"]
     assert same != [c.id for c in build_plan(profile, seed=4) if c.origin == "near-miss"]
+
+
+def test_a_contested_value_is_sent_once_and_never_decides_a_must_verdict():
+    """OpenGateway documents background transparent for every model; OpenAI says gpt-image-2 refuses it."""
+    profile = load_profile("opengateway")
+    conflict = profile.model_endpoint("generations", "openai/gpt-image-2").params["background"].conflicts["transparent"]
+    assert conflict.requirement.level == "SHOULD" and "gpt-image-2" in conflict.contradicted_by.quote
+    assert not profile.model_endpoint("generations", "openai/gpt-image-1.5").params["background"].conflicts
+    plan = build_plan(profile, seed=0, examples=8)
+    sending = [c for c in plan if c.model == "openai/gpt-image-2" and c.kind == "valid"
+               and c.body.get("background") == "transparent"]
+    assert [c.requirements for c in sending] == [(conflict.requirement.id,)]
+    # a gateway that forwards it and relays the upstream refusal: one SHOULD fails, the verdict stands
+    result = certify("opengateway", fault="refuses-contested-values")
+    assert result.exit_code == 0 and result.verdict == "conformant"
+    assert result.failed() == {conflict.requirement.id}
+
+
+def test_a_conflict_must_name_a_documented_value(tmp_path):
+    text = (specs_dir() / "profiles" / "opengateway.yaml").read_text().replace(
+        "        conflicts:\n          transparent:", "        conflicts:\n          translucent:", 1)
+    (tmp_path / "x.yaml").write_text(text)
+    line = text.splitlines().index("          translucent:") + 1
+    with pytest.raises(SpecError, match=rf"x.yaml:{line}: .*background.conflicts.translucent: 'translucent' is not a "
+                                        r"documented value of 'background'"):
+        load_profile(tmp_path / "x.yaml")

@@ -17,7 +17,7 @@ __all__ = ["catalogue"]
 
 def catalogue(profile: Profile) -> dict[str, Requirement]:
     """Every requirement of ``profile`` by id: behaviour requirements first (per endpoint, then profile-wide),
-    then header and parameter rules in spec order."""
+    then header and parameter rules in spec order, then contested values (``conflicts``)."""
     found: dict[str, Requirement] = {}
     per_endpoint = [b for b in BEHAVIOURS.values() if b.id.per_endpoint]
     for target in profile.model_endpoints():
@@ -35,6 +35,10 @@ def catalogue(profile: Profile) -> dict[str, Requirement]:
         found.setdefault(rule.requirement.id, rule.requirement)
     for _target, rule in profile.rules():
         found.setdefault(rule.requirement.id, rule.requirement)
+    for target in profile.model_endpoints():
+        for param in target.params.values():
+            for conflict in param.conflicts.values():
+                found.setdefault(conflict.requirement.id, conflict.requirement)
     for rid, written in profile.requirements.items():
         derived = found.get(rid)
         title = written.title or (derived.title if derived else rid)

@@ -201,8 +201,13 @@ def _documents_transparency(profile: Profile, target: Any) -> Source | None:
 def image_transparent(ctx: CheckContext) -> Iterator[CheckResult]:
     if not ctx.accepted or ctx.expected("background") != "transparent":
         return
+    # where another document contradicts transparent for this model, an opaque image fails that conflict's
+    # requirement (its own level), not the endpoint-wide MUST
+    background = ctx.target.params.get("background")
+    conflict = background.conflicts.get("transparent") if background is not None else None
+    rid = conflict.requirement.id if conflict is not None else IMAGE_TRANSPARENT
     for item in ctx.images:
         if item.image is not None:
             alpha = item.image.convert("RGBA").getextrema()[3]
-            yield ctx.result(IMAGE_TRANSPARENT, alpha[0] < 255, f"data[{item.index}]: asked background=transparent, "
+            yield ctx.result(rid, alpha[0] < 255, f"data[{item.index}]: asked background=transparent, "
                                                                 f"got a {item.image.mode} image with no transparent pixel")

@@ -48,8 +48,8 @@ def valid_value(param: Param) -> st.SearchStrategy[Any]:
         if allowed:
             return st.sampled_from(list(allowed) + list(param.keywords))
         return sizes(size_segments(geometry(param), None))
-    if param.choices:
-        return st.sampled_from(list(param.choices))
+    if param.choices:  # a value another document contradicts is sent once, by its own case (plan), never drawn
+        return st.sampled_from(list(param.uncontested or param.choices))
     if param.type == "integer":
         return st.integers(param.rule_value("minimum", 1), param.rule_value("maximum", 10))
     if param.type == "boolean":
@@ -83,8 +83,10 @@ def keep_conditions(op: ModelEndpoint, body: dict[str, Any]) -> dict[str, Any]:
                 body.pop(name, None)
                 continue
             options = [v for v in allowed if not param.choices or v in param.choices]
-            # prefer a value every other condition on this parameter also keeps (png+transparent vs jpeg+compression)
-            options.sort(key=lambda v: not all(op.keeps(r.value, {**body, name: v}) for r in op.conditions))
+            # prefer a value every other condition on this parameter also keeps (png+transparent vs jpeg+compression),
+            # then one no other document contradicts
+            options.sort(key=lambda v: (not all(op.keeps(r.value, {**body, name: v}) for r in op.conditions),
+                                        v in param.conflicts))
             if options:
                 body[name] = options[0]
             else:

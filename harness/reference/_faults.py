@@ -131,6 +131,16 @@ def _lets_through(*slugs: str) -> Callable[[Validation], dict[str, str]]:
                          if rid not in {f"{seen.prefix}.model.{slug}" for slug in slugs}}
 
 
+def _refuses_contested(seen: Validation) -> dict[str, str]:
+    """A gateway that forwards every request: the upstream refuses the values another document contradicts."""
+    found = dict(seen.found)
+    for name, param in (seen.target.params.items() if seen.target else ()):
+        conflict = param.conflicts.get(seen.body.get(name)) if isinstance(seen.body.get(name), str) else None
+        if conflict is not None:
+            found[conflict.requirement.id] = name
+    return found
+
+
 def _exclusive_maximum(seen: Validation) -> dict[str, str]:
     """Off by one: a value exactly on a ``maximum`` or ``max_length`` is refused as if it were past it."""
     found = dict(seen.found)
@@ -331,6 +341,9 @@ for _fault in (
           "model.format", violations=_lets_through("format"), profile="opengateway"),
     Fault("accepts-any-input-format", "takes input images and masks of any file format (a GIF mask)", "mask.formats",
           skip_rule="formats", profile="openai"),
+    Fault("refuses-contested-values", "forwards background: transparent to gpt-image-2, which refuses it "
+          "(the page documents it; OpenAI says otherwise)", "background.transparent-conflict",
+          violations=_refuses_contested, profile="opengateway"),
     Fault("exclusive-maximum", "rejects a value exactly on a maximum (n=10, a 32000-character prompt) as if past it",
           "n.maximum", violations=_exclusive_maximum, profile="openai"),
     Fault("accepts-broken-conditions", "ignores rules between parameters (transparent background as jpeg)",

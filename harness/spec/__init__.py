@@ -13,6 +13,7 @@ from .model import (
     PIL_FORMATS,
     Case,
     Condition,
+    Conflict,
     Endpoint,
     ErrorSpec,
     Header,
@@ -28,7 +29,7 @@ from .model import (
 from .requirements import BehaviourId
 
 __all__ = [
-    "Case", "Condition", "ENDPOINT_PREFIX", "Endpoint", "ErrorSpec", "Header", "Model", "ModelEndpoint",
+    "Case", "Condition", "Conflict", "ENDPOINT_PREFIX", "Endpoint", "ErrorSpec", "Header", "Model", "ModelEndpoint",
     "PIL_FORMATS", "Param", "Profile", "Requirement", "ResponseSpec", "Rule", "Source", "BehaviourId",
     "load_profile",
 ]

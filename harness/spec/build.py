@@ -23,6 +23,7 @@ from .load import Located, dotted, load_chain, resolve_path
 from .model import (
     ENDPOINT_PREFIX,
     Condition,
+    Conflict,
     Endpoint,
     ErrorSpec,
     Header,
@@ -290,6 +291,11 @@ class _Builder:
             slug = slug or kind_of(kind).requirement_slug(value)
             rid = f"{prefix}.{model}.{name}.{slug}"
             rules[kind] = Rule(kind, name, value, Requirement(rid, level, rule_title(kind, name, value), src))
+        choices = tuple(rules["enum"].value) if "enum" in rules else tuple(raw.get("values", ()))
+        documented = raw["enum"].get("source") if isinstance(raw.get("enum"), dict) else None
+        conflicts = {value: self.conflict(prefix, model, name, value, spec, at + ("conflicts", value), choices,
+                                          documented=documented or raw.get("source"))
+                     for value, spec in (raw.get("conflicts") or {}).items()}
         return Param(
             name=name,
             type=ptype,
@@ -304,7 +310,23 @@ class _Builder:
             schema=dict(raw.get("schema") or {}),
             rules=rules,
             dimensions=tuple(k for k in rules if k in {d.key for d in dimension_kinds()}),
+            conflicts={v: c for v, c in conflicts.items() if c is not None},
         )
+
+    def conflict(self, prefix: str, model: str, name: str, value: Any, raw: dict[str, Any], at: tuple[Any, ...],
+                 choices: tuple[Any, ...], *, documented: Any) -> Conflict | None:
+        """A documented value another document contradicts: the requirement that a router serves it anyway."""
+        if value not in choices:
+            self.problem(at, f"{value!r} is not a documented value of {name!r} (conflicts name one of {list(choices)})")
+            return None
+        src = self.source(raw.get("source", documented), at + ("source",))
+        against = self.source(raw.get("contradicted_by"), at + ("contradicted_by",))
+        if src is None or against is None:
+            return None
+        rid = f"{prefix}.{model}.{name}.{value}-conflict"
+        title = raw.get("title") or (f"a request with `{name}` {json.dumps(value)} is served (documented here; "
+                                     f"contradicted by {against.title or against.file})")
+        return Conflict(name, value, Requirement(rid, raw["level"], title, src), against, raw["note"])
 
 
 def _condition_title(condition: Condition) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "Case",
     "Condition",
+    "Conflict",
     "ENDPOINT_PREFIX",
     "Endpoint",
     "ErrorSpec",
@@ -96,6 +97,26 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Conflict:
+    """A documented value that another document contradicts (``conflicts:`` in the spec).
+
+    The profile documents ``value`` for ``param``, but another source (the
+    upstream model's own reference) says it is refused. The value stays valid
+    in the request schema; ``requirement`` (id ``<prefix>.<model>.<param>.<value>-conflict``,
+    usually at SHOULD) is what a router breaks by refusing it, citing the words that
+    document the value; ``contradicted_by`` quotes the other document and ``note``
+    says why the level is what it is. Drawn valid cases never send the value, so
+    no MUST verdict depends on it.
+    """
+
+    param: str
+    value: Any
+    requirement: Requirement
+    contradicted_by: Source
+    note: str
+
+
+@dataclass(frozen=True)
 class Rule:
     """A rule that a conformant router enforces by rejecting a request that breaks it.
 
@@ -118,7 +139,8 @@ class Param:
     ``type`` is a JSON type or ``image`` (a file upload, URL or data URI, or
     an array of them). ``dimensions`` names the rule kinds of ``rules`` that
     constrain a ``WIDTHxHEIGHT`` size in pixels. ``exercise`` false means valid cases never send it
-    (documented, but unsafe or pointless to draw, e.g. ``stream``).
+    (documented, but unsafe or pointless to draw, e.g. ``stream``). ``conflicts`` maps a documented
+    value that another document contradicts to its :class:`Conflict`.
     """
 
     name: str
@@ -134,6 +156,7 @@ class Param:
     schema: dict[str, Any] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)
     dimensions: tuple[str, ...] = ()
+    conflicts: dict[Any, Conflict] = field(default_factory=dict)
 
     @property
     def required(self) -> bool:
@@ -154,6 +177,11 @@ class Param:
         if "enum" in self.rules:
             return tuple(self.rules["enum"].value)
         return self.values
+
+    @property
+    def uncontested(self) -> tuple[Any, ...]:
+        """The :attr:`choices` no other document contradicts: what drawn valid cases send."""
+        return tuple(v for v in self.choices if v not in self.conflicts)
 
 
 @dataclass(frozen=True)
