@@ -158,7 +158,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     totals: dict[str, Any] = {"cases": len(plan), "billable_requests": sum(c.billable for c in plan),
                               "images": sum(c.images for c in plan)}
     if args.format == "json":
-        print(json.dumps({"cases": [c.to_json() for c in plan], "totals": totals}, indent=2))
+        from .evidence import truncate_payloads
+
+        # long strings (4 MB input-image data URIs, 32000-character prompts) are cut, saying how long they were
+        print(json.dumps({"cases": [truncate_payloads(c.to_json()) for c in plan], "totals": totals}, indent=2))
         return EXIT_OK
     for case in plan:
         skip = f"  (skipped: {case.skip})" if case.skip else ""

@@ -98,6 +98,11 @@ def test_plan_sends_nothing_and_counts_cost(tmp_path):
     plan = json.loads(proc.stdout)
     assert plan["totals"]["billable_requests"] == sum(c["billable"] for c in plan["cases"]) > 0
     assert {"requirement", "valid", "billable", "endpoint", "model", "request"} <= set(plan["cases"][0])
+    # openai's 4 MB input images and 32000-character prompts are cut, saying how long they were
+    proc = run_cli("plan", "--profile", "openai", "--format", "json", cwd=tmp_path)
+    prompts = [c["request"].get("prompt", "") for c in json.loads(proc.stdout)["cases"]]
+    assert "…[32,000 chars]" in " ".join(p for p in prompts if isinstance(p, str))
+    assert len(proc.stdout) < 2_000_000
 
 
 def test_profiles_lists_the_six_from_any_directory(tmp_path):

@@ -55,6 +55,10 @@ class CheckContext:
         rid = requirement.at(self.target.prefix) if isinstance(requirement, BehaviourId) else requirement
         return CheckResult(rid, passed, message)
 
+    def no_answer(self, requirement: BehaviourId | str) -> CheckResult:
+        """``requirement`` failed because no full HTTP answer arrived (timeout, reset, oversized body)."""
+        return self.result(requirement, False, f"no answer: {self.exchange.error}")
+
     def expected(self, name: str) -> Any:
         """What the request asked for ``name``, documented defaults applied."""
         return self.target.effective(self.case.body).get(name)

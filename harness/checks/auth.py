@@ -22,7 +22,7 @@ def refused(ctx: CheckContext) -> Iterator[CheckResult]:
     """The case's own requirement (``auth.required`` or ``auth.wrong-key``): answered 401 or 403."""
     rid = ctx.case.requirements[0]
     if not ctx.answered:
-        yield ctx.result(rid, False, f"no answer: {ctx.exchange.error}")
+        yield ctx.no_answer(rid)
         return
     yield ctx.result(rid, ctx.rejected, f"answered HTTP {ctx.exchange.status} to a request with a {ctx.case.auth} key")
 

@@ -26,7 +26,7 @@ def rejected(ctx: CheckContext) -> Iterator[CheckResult]:
     """The case's own requirement (the rule it breaks): rejected with a 4xx that is not an auth or load answer."""
     rid = ctx.case.requirements[0]
     if not ctx.answered:
-        yield ctx.result(rid, False, f"no answer: {ctx.exchange.error}")
+        yield ctx.no_answer(rid)
         return
     status = ctx.exchange.status
     if status == 200:
