@@ -150,9 +150,11 @@ class RunRecord:
         return rows
 
     def verdict(self, rows: list[RequirementRow] | None = None) -> str:
-        """``not-assessed`` (nothing judged), ``non-conformant`` (a MUST failed) or ``conformant``."""
+        """``not-assessed`` (nothing judged: no answer, or no requirement passed or failed), ``non-conformant``
+        (a MUST failed) or ``conformant``."""
         rows = rows if rows is not None else self.requirement_rows()
-        if self.not_assessed or not self.cases or all(c.transport_error or c.skipped for c in self.cases):
+        if self.not_assessed or not self.cases or all(c.transport_error or c.skipped for c in self.cases) \
+                or not any(r["status"] in ("passed", "failed") for r in rows):  # nothing was judged
             return "not-assessed"
         must_failed = any(r["status"] == "failed" and r["level"] == "MUST" for r in rows)
         return "non-conformant" if must_failed else "conformant"

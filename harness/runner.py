@@ -16,7 +16,7 @@ import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -303,6 +303,8 @@ class Run:
         except Exception as exc:  # an answer no check foresaw: a failed case with evidence, never a crash
             verdict = Verdict()
             verdict.add(case.requirements[0], False, f"the harness could not judge this answer: {exc!r}"[:500])
+        # messages quote decoded values (a schema error repeats the instance): redacted before they go anywhere
+        verdict.results = [replace(r, message=client.redact(r.message)) if r.message else r for r in verdict.results]
         record.results = verdict.results
         record.evidence = build_evidence(exchange, verdict.images, redact=client.redact)
         return CaseOutcome(case, record, must=tuple(failures(verdict, self.levels, "MUST")),

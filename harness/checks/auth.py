@@ -7,6 +7,7 @@ from typing import Any
 
 from ..spec import Profile, Source
 from ..spec.requirements import AUTH_NO_KEY_ECHO, AUTH_REQUIRED, AUTH_STATUS_401, AUTH_WRONG_KEY
+from .._redact import KEY_PLACEHOLDER, Redactor
 from ._context import CheckContext
 from ._registry import CheckResult, behaviour, check
 
@@ -34,13 +35,20 @@ def auth_status_401(ctx: CheckContext) -> Iterator[CheckResult]:
         yield ctx.result(AUTH_STATUS_401, ctx.exchange.status == 401, f"answered HTTP {ctx.exchange.status}")
 
 
-@check(AUTH_NO_KEY_ECHO, kinds=("auth",), level="SHOULD", cites=_auth_source,
-       title="an auth error never repeats the key it was sent (security)")
+@check(AUTH_NO_KEY_ECHO, kinds=("valid", "invalid", "auth"), level="SHOULD", cites=_auth_source,
+       title="no answer repeats the API key it was sent, in any spelling, in its body or headers (security)")
 def auth_no_key_echo(ctx: CheckContext) -> Iterator[CheckResult]:
+    """The client redacted the real key (raw, JSON-escaped, base64, percent-encoded, hex) as it arrived, so a
+    placeholder in the answer is an echo; a made-up wrong key is not redacted and is looked for the same way."""
+    if not ctx.answered:
+        return
     sent = (ctx.exchange.request_headers.get("Authorization") or "").removeprefix("Bearer ")
-    if ctx.rejected and sent:
-        yield ctx.result(AUTH_NO_KEY_ECHO, sent.encode() not in ctx.exchange.content,
-                         "the error body repeats the API key it was sent")
+    wrong = Redactor(sent if sent and sent != KEY_PLACEHOLDER else None)
+    headers = "\n".join(f"{k}: {v}" for k, v in ctx.exchange.headers.items())
+    places = [name for name, echoed in (
+        ("body", KEY_PLACEHOLDER.encode() in ctx.exchange.content or wrong.bytes(ctx.exchange.content) != ctx.exchange.content),
+        ("headers", KEY_PLACEHOLDER in headers or wrong.text(headers) != headers)) if echoed]
+    yield ctx.result(AUTH_NO_KEY_ECHO, not places, f"the answer's {' and '.join(places)} repeat the API key it was sent")
 
 
 behaviour(AUTH_REQUIRED, level="MUST", title="a request without an API key is rejected with 401 or 403",

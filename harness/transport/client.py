@@ -17,12 +17,10 @@ from typing import Any
 import httpx
 
 from .._errors import RouterUnreachable
+from .._redact import KEY_PLACEHOLDER, Redactor
 from .forms import FormParts
 
 __all__ = ["Exchange", "RouterClient", "Limits", "KEY_PLACEHOLDER", "httpx_path"]
-
-#: What stands for the key in recorded headers and curl lines.
-KEY_PLACEHOLDER = "$ROUTER_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -65,15 +63,17 @@ class Exchange:
     error: str | None = None
     downloads: dict[str, Exchange] = field(default_factory=dict)
     form: list[tuple[str, str, bool]] | None = None
+    redactor: Redactor = field(default_factory=lambda: Redactor(None), repr=False, compare=False)
 
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "")
 
     def json(self) -> Any:
-        """The body parsed as JSON; raises ``ValueError`` when it is not JSON (or nests absurdly deep)."""
+        """The body parsed as JSON, every string redacted after decoding (a key sent as ``\\u`` escapes
+        decodes to the key); raises ``ValueError`` when it is not JSON (or nests absurdly deep)."""
         try:
-            return json.loads(self.content)
+            return self.redactor.value(json.loads(self.content))
         except RecursionError:
             raise ValueError("JSON nested too deeply to parse") from None
 
@@ -89,6 +89,7 @@ class RouterClient:
                  headers: dict[str, str] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
+        self.redactor = Redactor(api_key)
         self.limits = limits
         self._extra_headers = dict(headers or {})
         self._http = httpx.Client(
@@ -99,16 +100,9 @@ class RouterClient:
     def close(self) -> None:
         self._http.close()
 
-    def _redact_bytes(self, content: bytes) -> bytes:
-        if self._api_key and self._api_key.encode() in content:
-            return content.replace(self._api_key.encode(), KEY_PLACEHOLDER.encode())
-        return content
-
     def redact(self, text: str) -> str:
-        """``text`` with every occurrence of the API key replaced by the placeholder."""
-        if self._api_key:
-            return text.replace(self._api_key, KEY_PLACEHOLDER)
-        return text
+        """``text`` with the API key, in any spelling (see :class:`~harness._redact.Redactor`), replaced."""
+        return self.redactor.text(text)
 
     def probe(self) -> None:
         """Raise :class:`RouterUnreachable` when no connection to the router can be made.
@@ -149,7 +143,7 @@ class RouterClient:
             shown["Authorization"] = f"Bearer {KEY_PLACEHOLDER}"
         elif auth == "wrong":
             sent["Authorization"] = shown["Authorization"] = "Bearer sk-conformance-wrong-key-0000"
-        exchange = Exchange("POST", self.base_url + path, shown, body)
+        exchange = Exchange("POST", self.base_url + path, shown, body, redactor=self.redactor)
         if form is None:
             request = self._http.build_request("POST", self.base_url + path, headers=sent, content=json.dumps(body).encode())
         else:
@@ -170,7 +164,7 @@ class RouterClient:
             waited += wait
             retries = exchange.retries + 1
             exchange = Exchange(exchange.method, exchange.url, exchange.request_headers, exchange.body,
-                                form=exchange.form, retries=retries)
+                                form=exchange.form, retries=retries, redactor=self.redactor)
             self._send(request, exchange)
         return exchange
 
@@ -189,7 +183,7 @@ class RouterClient:
         urls = [item["url"] for item in data if isinstance(item, dict) and isinstance(item.get("url"), str)] \
             if isinstance(data, list) else []
         for url in urls[:limit]:
-            download = Exchange("GET", url, {}, None)
+            download = Exchange("GET", url, {}, None, redactor=self.redactor)
             try:
                 parsed = httpx.URL(url)
                 if parsed.scheme not in ("http", "https"):
@@ -205,7 +199,7 @@ class RouterClient:
         try:
             with self._http.stream(request.method, request.url, headers=request.headers, content=request.content) as response:
                 exchange.status = response.status_code
-                exchange.headers = {k.lower(): self.redact(v) for k, v in response.headers.items()}
+                exchange.headers = {self.redact(k.lower()): self.redact(v) for k, v in response.headers.items()}
                 chunks, size = [], 0
                 for chunk in response.iter_bytes():
                     size += len(chunk)
@@ -217,7 +211,7 @@ class RouterClient:
                         break
                     chunks.append(chunk)
                 # the key never travels further than this: checks, evidence and reports see it redacted
-                exchange.content = self._redact_bytes(b"".join(chunks))
+                exchange.content = self.redactor.bytes(b"".join(chunks))
         except httpx.TimeoutException as exc:
             exchange.error = f"timed out ({type(exc).__name__}) after {time.monotonic() - started:.1f} s"
         except httpx.HTTPError as exc:

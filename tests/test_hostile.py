@@ -1,0 +1,84 @@
+"""Routers that misbehave beyond the fault catalogue: the harness stays truthful, bounded and keeps the key secret.
+
+Each hostile router is the reference router with a test-only fault that knows
+the key (a real router echoing it back), served on loopback; the run goes
+through the CLI exactly as a user's would, and every artifact and the
+terminal are searched for the key in every spelling.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.parse
+
+import pytest
+from starlette.responses import Response
+
+from harness import load_profile
+from harness._redact import KEY_PLACEHOLDER, Redactor
+from harness.reference import Fault
+from harness.reference._server import running_router
+
+from .conftest import failed_ids, read_results, run_cli
+
+KEY = "sk-live-HOSTILE-7f3a9c2e5b1d4088"
+
+
+def _spellings() -> dict[str, str]:
+    raw = KEY.encode()
+    return {
+        "json-escaped": "".join(f"\\u{b:04x}" for b in raw),
+        "half-escaped": "\\u0073" + KEY[1:],  # decodes to the key; the raw bytes never hold it
+        "base64": base64.b64encode(raw).decode(),
+        "base64 of Bearer": base64.b64encode(b"Bearer " + raw).decode(),
+        "urlsafe base64, unpadded": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        "percent-encoded": "".join(f"%{b:02X}" for b in raw),
+        "hex": raw.hex().upper(),
+    }
+
+
+def test_the_redactor_finds_every_spelling():
+    redactor = Redactor(KEY)
+    for name, spelled in _spellings().items():
+        if name != "half-escaped":  # only decoding reveals it; Exchange.json() redacts after decoding
+            assert redactor.text(f"x {spelled} y") == f"x {KEY_PLACEHOLDER} y", name
+    assert redactor.text(KEY.lower()) == KEY_PLACEHOLDER  # a header name arrives lower-cased
+    assert redactor.value({KEY: [KEY, 1]}) == {KEY_PLACEHOLDER: [KEY_PLACEHOLDER, 1]}
+    assert Redactor(None).text(KEY) == KEY and Redactor("").bytes(b"x") == b"x"
+
+
+def _echoing_everywhere() -> Fault:
+    """200s whose body and headers carry the key in every spelling (JSON built by hand: escapes survive)."""
+    async def respond(request):
+        fields = ", ".join(f'"{name}": "{value}"' for name, value in _spellings().items())
+        body = '{"created": %d, "data": [{"b64_json": "%s"}], %s}' % (
+            time.time(), base64.b64encode(KEY.encode()).decode(), fields)
+        headers = {f"x-echo-{KEY}": "1", "x-token": urllib.parse.quote(KEY), "x-hex": KEY.encode().hex()}
+        return Response(body, media_type="application/json", headers=headers)
+
+    return Fault("echoes-key-everywhere", "repeats the key in every spelling in 200 bodies and headers",
+                 "auth.no-key-echo", respond=respond)
+
+
+def _leaks(text: str) -> list[str]:
+    found = [name for name, spelled in _spellings().items() if spelled.lower() in text.lower()]
+    return found + (["raw"] if KEY.lower() in text.lower() else [])
+
+
+@pytest.mark.parametrize("fault", [_echoing_everywhere()], ids=lambda f: f.name)
+def test_a_key_echoed_in_any_spelling_reaches_no_artifact_and_is_a_finding(tmp_path, fault):
+    profile = load_profile("worldrouter")
+    with running_router(profile, api_key=KEY, fault=fault) as url:
+        proc = run_cli("run", "--profile", "worldrouter", "--router-url", url, "--models", "gpt-image-2",
+                       "--timeout", "10", "--report-dir", str(tmp_path), cwd=tmp_path, env={"ROUTER_API_KEY": KEY})
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert _leaks(proc.stdout + proc.stderr) == []
+    artifacts = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert {p.name for p in artifacts} >= {"results.json", "report.html", "junit.xml"}
+    for path in artifacts:
+        assert _leaks(path.read_text(errors="replace")) == [], path
+    results = read_results(tmp_path, "worldrouter")
+    assert "auth.no-key-echo" in failed_ids(results)
+    json.dumps(results, allow_nan=False)
