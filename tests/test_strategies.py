@@ -26,7 +26,7 @@ def _ids(items):
 
 
 # Indexes, not the objects, are drawn: a failing example then shows a number, not a whole profile's repr.
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)  # draws carry MB-sized images; speed is benchmarks' job
 @given(st.integers(0, len(OPERATIONS) - 1).flatmap(lambda i: st.tuples(st.just(i), valid_body(OPERATIONS[i][1]))))
 def test_every_valid_draw_keeps_every_rule(drawn):
     index, body = drawn
@@ -34,7 +34,7 @@ def test_every_valid_draw_keeps_every_rule(drawn):
     assert request_violations(profile, op.endpoint, body) == {}
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(st.integers(0, len(RULES) - 1).flatmap(lambda i: st.tuples(st.just(i), invalid_body(*RULES[i][1:]))))
 def test_every_invalid_draw_breaks_exactly_its_rule(drawn):
     index, body = drawn
@@ -42,7 +42,7 @@ def test_every_invalid_draw_breaks_exactly_its_rule(drawn):
     assert set(request_violations(profile, op.endpoint, body)) == {rule.requirement.id}
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(valid_body(MODEL))
 def test_valid_sizes_cover_the_whole_region(body):
     size = parse_size(body.get("size"))
