@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import urllib.parse
 
 import pytest
-from starlette.responses import Response
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from harness import load_profile
 from harness._redact import KEY_PLACEHOLDER, Redactor
 from harness.reference import Fault
 from harness.reference._server import running_router
+from harness.transport.client import RouterClient
 
 from .conftest import failed_ids, read_results, run_cli
 
@@ -82,3 +87,30 @@ def test_a_key_echoed_in_any_spelling_reaches_no_artifact_and_is_a_finding(tmp_p
     results = read_results(tmp_path, "worldrouter")
     assert "auth.no-key-echo" in failed_ids(results)
     json.dumps(results, allow_nan=False)
+
+
+
+def test_a_routers_cookies_never_ride_on_later_requests():
+    """The recorded requests and curl lines show no cookie, so none may be sent."""
+    seen: list[str | None] = []
+
+    async def answer(request):
+        seen.append(request.headers.get("cookie"))
+        return JSONResponse({"created": 1, "data": []}, headers={"set-cookie": "session=tracked; Path=/"})
+
+    app = Starlette(routes=[Route("/v1/images/generations", answer, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    client = RouterClient(f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/v1", api_key=KEY)
+    try:
+        first = client.post("/images/generations", {"prompt": "p"})
+        client.post("/images/generations", {"prompt": "p"})
+    finally:
+        client.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert first.headers.get("set-cookie") == "session=tracked; Path=/"
+    assert seen == [None, None]

@@ -9,6 +9,7 @@ key is redacted from everything the exchange records.
 from __future__ import annotations
 
 import email.utils
+import http.cookiejar
 import json
 import time
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ class RouterClient:
         self._http = httpx.Client(
             timeout=httpx.Timeout(limits.read_s, connect=limits.connect_s),
             follow_redirects=False,
+            cookies=_no_cookies(),  # a router's Set-Cookie must not ride on later cases (the evidence would not show it)
         )
 
     def close(self) -> None:
@@ -217,6 +219,11 @@ class RouterClient:
         except httpx.HTTPError as exc:
             exchange.error = self.redact(f"transport error: {type(exc).__name__}: {exc}")
         exchange.elapsed_s = time.monotonic() - started
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A cookie jar that keeps nothing: every request is exactly what the case and its curl line say."""
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 def httpx_path(url: str) -> str:
