@@ -8,10 +8,10 @@ meta-schema, ``extends``), ``build`` turns resolved data into the model and
 from __future__ import annotations
 
 from .build import load_profile
+from .case import Case
 from .model import (
     ENDPOINT_PREFIX,
     PIL_FORMATS,
-    Case,
     Condition,
     Conflict,
     Endpoint,

@@ -2,8 +2,8 @@
 
 A :class:`Profile` is what ``load_profile`` returns: endpoints, models, the
 parameters each model takes on each endpoint (:class:`ModelEndpoint`), their
-rules, and where each rule comes from. A :class:`Case` is one planned request.
-Nothing here does I/O; loading and building live in ``load`` and ``build``.
+rules, and where each rule comes from (a planned request is a
+:class:`~harness.spec.case.Case`, in ``case``). Nothing here does I/O; loading and building live in ``load`` and ``build``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "Case",
     "Condition",
     "Conflict",
     "ENDPOINT_PREFIX",
@@ -352,57 +351,3 @@ class Profile:
         served = {target.endpoint for target in self.model_endpoints()}
         return [rule for name, endpoint in self.endpoints.items() if name in served
                 for rule in endpoint.model_rules.values()]
-
-
-@dataclass(frozen=True)
-class Case:
-    """One request of a run and what it proves.
-
-    ``kind`` is ``valid`` (expect 200 and images), ``invalid`` (expect a 4xx
-    error) or ``auth`` (expect 401/403). ``requirements[0]`` is the one the
-    case exists for. ``auth`` is ``valid``, ``missing`` or ``wrong`` (which key
-    the client sends). ``headers`` are extra request headers (``None``: do not
-    send that header at all). ``params`` are the request fields an invalid case
-    gets wrong (what ``error.param`` should name). ``billable`` is true when a conformant router
-    charges for it; ``images`` is how many images that would be. ``skip`` is
-    why the case cannot be sent as configured (empty: send it).
-    """
-
-    id: str
-    kind: str
-    endpoint: str
-    model: str
-    body: dict[str, Any]
-    requirements: tuple[str, ...]
-    billable: bool
-    origin: str
-    auth: str = "valid"
-    note: str = ""
-    headers: dict[str, str | None] = field(default_factory=dict)
-    encoding: str = "json"
-    params: tuple[str, ...] = ()
-    skip: str = ""
-
-    @property
-    def images(self) -> int:
-        n = self.body.get("n", 1)
-        return n if self.billable and isinstance(n, int) else 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "requirement": self.requirements[0],
-            "requirements": list(self.requirements),
-            "kind": self.kind,
-            "valid": self.kind == "valid",
-            "billable": self.billable,
-            "images": self.images,
-            "endpoint": self.endpoint,
-            "model": self.model,
-            "auth": self.auth,
-            "origin": self.origin,
-            "encoding": self.encoding,
-            "headers": self.headers,
-            "request": self.body,
-            **({"skip": self.skip} if self.skip else {}),
-        }
