@@ -98,6 +98,7 @@ def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any
         "response": {
             "status": exchange.status,
             "headers": exchange.headers,
+            **({"headers_not_kept": exchange.headers_dropped} if exchange.headers_dropped else {}),
             "body": _response_body(exchange),
             "error": exchange.error,
         },

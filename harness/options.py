@@ -34,7 +34,9 @@ class RunConfig:
     ``timeout``: seconds to wait for data from the router. ``workers``:
     requests in flight at once. ``latency``: seconds the embedded reference
     router waits before each answer. ``input_image_url``: a PNG the router can
-    fetch, for image-URL input cases.
+    fetch, for image-URL input cases. ``allow_private_image_urls``: fetch
+    image URLs on loopback or private addresses other than the router's own
+    host (refused by default: a router could aim the harness at its network).
     """
 
     router_url: str | None = None
@@ -49,6 +51,7 @@ class RunConfig:
     workers: int = 1
     latency: float = 0.0
     input_image_url: str | None = None
+    allow_private_image_urls: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Option:
     metavar: str | None = None
     parse: Callable[[str], Any] = str
     repeatable: bool = False
+    flag_only: bool = False  # a switch: present means True
 
     @property
     def pytest_flag(self) -> str:
@@ -107,6 +111,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("input_image_url", "--input-image-url", "a PNG the router can fetch, for image-URL input cases (default "
            "with the embedded router: one it serves; with --router-url and none given, those cases are skipped)",
            metavar="URL"),
+    Option("allow_private_image_urls", "--allow-private-image-urls", "fetch data[].url images on loopback or "
+           "private addresses other than the router's host (refused by default)", flag_only=True),
 )
 
 _BY_NAME = {option.name: option for option in OPTIONS}
@@ -129,12 +135,13 @@ def add_cli_options(parser: argparse.ArgumentParser | Any, *, names: Iterable[st
     for option in OPTIONS if names is None else [_BY_NAME[n] for n in names]:
         spelled = option.pytest_flag if pytest_style else option.flag
         text = option.help.replace("%(default)s", str(option.default))
-        if option.repeatable:
-            add(spelled, dest=f"router_{option.name}" if pytest_style else option.name, action="append",
-                default=[], metavar=option.metavar, help=text)
+        dest = f"router_{option.name}" if pytest_style else option.name
+        if option.flag_only:
+            add(spelled, dest=dest, action="store_true", default=option.default, help=text)
+        elif option.repeatable:
+            add(spelled, dest=dest, action="append", default=[], metavar=option.metavar, help=text)
         else:
-            add(spelled, dest=f"router_{option.name}" if pytest_style else option.name,
-                type=option.parse, default=option.default, metavar=option.metavar, help=text)
+            add(spelled, dest=dest, type=option.parse, default=option.default, metavar=option.metavar, help=text)
 
 
 def config_from(values: Callable[[str], Any], *, pytest_style: bool = False) -> RunConfig:
@@ -152,7 +159,9 @@ def pytest_args(config: RunConfig) -> list[str]:
         value = getattr(config, option.name)
         if value == option.default:
             continue
-        if option.repeatable:
+        if option.flag_only:
+            args.append(option.pytest_flag)
+        elif option.repeatable:
             for item in value:
                 args += [option.pytest_flag, str(item)]
         elif isinstance(value, tuple):

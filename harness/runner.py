@@ -44,6 +44,12 @@ __all__ = ["CaseOutcome", "Run", "RunResult", "certify", "require_api_key"]
 _NO_SUCH_ROUTE = "/__conformance-no-such-route__"
 
 
+def _images_asked(case: Case) -> int:
+    """How many images ``case`` asks for (its ``n``, else 1), at most 16."""
+    n = case.body.get("n", 1) if isinstance(case.body, dict) else 1
+    return min(16, n) if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
+
+
 def require_api_key(config: RunConfig) -> str | None:
     """The API key from ``config.api_key_env``; ``None`` for the embedded router when it is unset (it makes one).
 
@@ -192,8 +198,9 @@ class Run:
         assert self.url is not None
         timeout = self.config.timeout
         extra = dict(h.split(":", 1) for h in self.config.headers if ":" in h)
-        client = RouterClient(self.url, api_key=key, limits=Limits(read_s=timeout, total_s=max(timeout, 300.0)),
-                              headers={k.strip(): v.strip() for k, v in extra.items()})
+        client = RouterClient(self.url, api_key=key, limits=Limits.from_timeout(timeout),
+                              headers={k.strip(): v.strip() for k, v in extra.items()},
+                              allow_private_image_urls=self.config.allow_private_image_urls)
         self._stack.callback(client.close)
         try:
             client.probe()
@@ -255,8 +262,10 @@ class Run:
         if case.encoding == "multipart":
             form = form_parts(self.profile.model_endpoint(case.endpoint, case.model), case.body)  # type: ignore[arg-type]
         exchange = client.post(endpoint.path, case.body, auth=case.auth, headers=case.headers, form=form)
-        if case.kind == "valid":
-            client.fetch_image_urls(exchange)
+        target = self.profile.model_endpoint(case.endpoint, case.model)
+        if case.kind == "valid" and target is not None and "url" in target.image_fields_for(case.body):
+            # only a profile whose images are URLs makes the harness fetch anything, and no more than asked for
+            client.fetch_image_urls(exchange, limit=_images_asked(case))
         return exchange
 
     def _over_budget(self, billable_so_far: int, case: Case) -> bool:
@@ -344,7 +353,8 @@ def certify(profile: str | Path | Profile, *,
             timeout: float = RunConfig.timeout,
             workers: int = RunConfig.workers,
             latency: float = RunConfig.latency,
-            input_image_url: str | None = RunConfig.input_image_url) -> RunResult:
+            input_image_url: str | None = RunConfig.input_image_url,
+            allow_private_image_urls: bool = RunConfig.allow_private_image_urls) -> RunResult:
     """Certify a router against ``profile`` (a built-in name, a YAML path or a loaded :class:`Profile`).
 
     Every option is a :class:`~harness.options.RunConfig` field, with the
@@ -354,7 +364,7 @@ def certify(profile: str | Path | Profile, *,
     requests; ``None``: no cap), ``fault`` (embedded router only), ``models``
     (ids; empty: all), ``headers`` (``"Name: value"``), ``timeout`` (seconds),
     ``workers`` (requests in flight), ``latency`` (seconds, embedded router)
-    and ``input_image_url``.
+    ``input_image_url`` and ``allow_private_image_urls``.
 
     Returns the :class:`RunResult` (``.verdict``, ``.failed()``, ``.data``:
     what ``results.json`` holds). A router that cannot be assessed
@@ -368,7 +378,8 @@ def certify(profile: str | Path | Profile, *,
         profile = load_profile(profile)
     config = RunConfig(router_url=router_url, api_key_env=api_key_env, seed=seed, examples=examples,
                        max_generations=max_generations, fault=fault, models=tuple(models), headers=tuple(headers),
-                       timeout=timeout, workers=workers, latency=latency, input_image_url=input_image_url)
+                       timeout=timeout, workers=workers, latency=latency, input_image_url=input_image_url,
+                       allow_private_image_urls=allow_private_image_urls)
     with Run(profile, config) as run:
         try:
             run.connect()

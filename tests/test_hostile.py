@@ -114,3 +114,71 @@ def test_a_routers_cookies_never_ride_on_later_requests():
         thread.join(timeout=10)
     assert first.headers.get("set-cookie") == "session=tracked; Path=/"
     assert seen == [None, None]
+
+
+class _Listener:
+    """A TCP listener on 127.0.0.2 that counts connections: where a router would aim the harness."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.2", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()
+
+
+def _aimed_urls(port: int, *, replace_url: bool):
+    """``data[].url`` spelled as 127.0.0.2 in legacy forms; added beside ``b64_json`` or replacing ``url``."""
+    spellings = [f"http://0x7f000002:{port}/i.png", f"http://2130706434:{port}/i.png",
+                 f"HTTP://127.0.0.2:{port}/i.png", f"http://user:pw@127.0.0.2:{port}/i.png"]
+
+    def payload(body, target):
+        for index, item in enumerate(body.get("data") or []):
+            if replace_url or "url" not in item:
+                item["url"] = spellings[index % len(spellings)]
+        return body
+    return payload
+
+
+@pytest.mark.parametrize("profile, model, replace_url, breaks", [
+    ("worldrouter", "gpt-image-2", False, None),        # images are b64_json: no URL is ever fetched
+    ("imagerouter", None, True, "image.decodes"),        # images are URLs: internal ones are refused
+])
+def test_image_urls_aimed_at_the_harness_network_are_never_fetched(tmp_path, profile, model, replace_url, breaks):
+    listener = _Listener()
+    fault = Fault("aims-urls-inward", "image URLs at 127.0.0.2 in hex, decimal, upper case, with userinfo",
+                  breaks, profile=profile, payload=_aimed_urls(listener.port, replace_url=replace_url))
+    try:
+        with running_router(load_profile(profile), api_key=KEY, fault=fault) as url:
+            args = ["--models", model] if model else []
+            proc = run_cli("run", "--profile", profile, "--router-url", url, *args, "--timeout", "10",
+                           "--report-dir", str(tmp_path), cwd=tmp_path, env={"ROUTER_API_KEY": KEY})
+    finally:
+        listener.close()
+    assert listener.connections == 0
+    results = read_results(tmp_path, profile)
+    if breaks is None:
+        assert proc.returncode == 0, proc.stdout[-2000:]
+    else:
+        assert proc.returncode == 1 and any(r.endswith(breaks) for r in failed_ids(results)), failed_ids(results)
+        assert "internal address" in (tmp_path / profile / "report.html").read_text()

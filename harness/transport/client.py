@@ -15,10 +15,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+import anyio.from_thread
 import httpx
 
 from .._errors import RouterUnreachable
 from .._redact import KEY_PLACEHOLDER, Redactor
+from ._urls import refusal
 from .forms import FormParts
 
 __all__ = ["Exchange", "RouterClient", "Limits", "KEY_PLACEHOLDER", "httpx_path"]
@@ -26,19 +29,28 @@ __all__ = ["Exchange", "RouterClient", "Limits", "KEY_PLACEHOLDER", "httpx_path"
 
 @dataclass(frozen=True)
 class Limits:
-    """Timeouts in seconds and the largest response body read, in bytes.
+    """Time in seconds and sizes in bytes that bound every request to the router.
 
-    ``read_s`` bounds each wait for data; ``total_s`` bounds a whole answer
-    that keeps trickling in. A 429 or 503 with ``Retry-After`` is retried up
-    to ``max_retries`` times while the waits add up to at most ``retry_budget_s``.
+    ``total_s`` bounds a whole request (connect, headers and body together),
+    whatever the router does: a body trickling a byte at a time, headers
+    that never end. ``connect_s`` bounds the TCP (and TLS) connect. A 429 or
+    503 with ``Retry-After`` is retried up to ``max_retries`` times while the
+    waits add up to at most ``retry_budget_s``. At most ``max_headers``
+    response headers are kept, each value cut at ``max_header_chars``.
     """
 
-    connect_s: float = 5.0
-    read_s: float = 180.0
-    total_s: float = 300.0
+    connect_s: float = 10.0
+    total_s: float = 180.0
     max_body_bytes: int = 64 * 1024 * 1024
     retry_budget_s: float = 60.0
     max_retries: int = 3
+    max_headers: int = 100
+    max_header_chars: int = 2048
+
+    @classmethod
+    def from_timeout(cls, timeout_s: float) -> Limits:
+        """The limits of ``--timeout timeout_s``: each request lasts at most ``timeout_s`` seconds in total."""
+        return cls(connect_s=min(10.0, timeout_s), total_s=timeout_s)
 
 
 @dataclass
@@ -48,7 +60,9 @@ class Exchange:
     ``request_headers`` are already redacted. ``elapsed_s`` is wall time in seconds;
     ``sent_at`` is the client clock (Unix seconds) when the request left.
     ``form`` lists the multipart parts sent as ``(name, text or filename, is_file)``;
-    ``downloads`` holds the fetched ``data[].url`` images by URL.
+    ``downloads`` holds the fetched ``data[].url`` images by URL. ``headers`` holds
+    at most :attr:`Limits.max_headers` of the response headers; ``headers_dropped``
+    counts the rest.
     """
 
     method: str
@@ -62,6 +76,7 @@ class Exchange:
     sent_at: float = 0.0
     retries: int = 0
     error: str | None = None
+    headers_dropped: int = 0
     downloads: dict[str, Exchange] = field(default_factory=dict)
     form: list[tuple[str, str, bool]] | None = None
     redactor: Redactor = field(default_factory=lambda: Redactor(None), repr=False, compare=False)
@@ -83,45 +98,78 @@ class RouterClient:
     """Sends requests to a router at ``base_url`` (an OpenAI SDK ``base_url``, e.g. ``http://host/v1``).
 
     ``api_key`` is sent as ``Authorization: Bearer``; it never appears in an
-    :class:`Exchange`, an exception, or a log line.
+    :class:`Exchange`, an exception, or a log line. Every request is bounded
+    by ``limits`` in total time and size; no connection is ever reused (an
+    answer that runs past its ``Content-Length`` cannot become the next
+    case's answer) and no cookie is kept. Safe to call from several threads.
+    Close it with :meth:`close`.
     """
 
     def __init__(self, base_url: str, *, api_key: str | None, limits: Limits = Limits(),
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, allow_private_image_urls: bool = False) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self.redactor = Redactor(api_key)
         self.limits = limits
+        self.allow_private_image_urls = allow_private_image_urls
         self._extra_headers = dict(headers or {})
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(limits.read_s, connect=limits.connect_s),
+        # httpx's async client under one event loop in a thread of its own: only there can a whole
+        # request (connect, headers, body) be cancelled at a deadline; sync reads only time out per read
+        self._portal_cm = anyio.from_thread.start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+        self._http: httpx.AsyncClient = self._portal.call(self._open)
+
+    async def _open(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(self.limits.total_s, connect=self.limits.connect_s),
+            limits=httpx.Limits(max_keepalive_connections=0),  # never reuse a connection
             follow_redirects=False,
             cookies=_no_cookies(),  # a router's Set-Cookie must not ride on later cases (the evidence would not show it)
         )
 
     def close(self) -> None:
-        self._http.close()
+        """Close the connections and stop the client's event loop (idempotent)."""
+        if self._portal_cm is None:
+            return
+        try:
+            self._portal.call(self._http.aclose)
+        finally:
+            self._portal_cm.__exit__(None, None, None)
+            self._portal_cm = None
 
     def redact(self, text: str) -> str:
         """``text`` with the API key, in any spelling (see :class:`~harness._redact.Redactor`), replaced."""
         return self.redactor.text(text)
 
+    @property
+    def host(self) -> str:
+        """The router's host name or address, as in ``base_url``."""
+        try:
+            return httpx.URL(self.base_url).host
+        except httpx.InvalidURL:
+            return ""
+
     def probe(self) -> None:
         """Raise :class:`RouterUnreachable` when no connection to the router can be made.
 
-        Any HTTP answer, even a 404, proves the router is reachable. Its body
-        is never read, and its connection is not kept (``Connection: close``):
-        a server that drops a connection after an error must not leave a dead
-        one in the pool for the first real request.
+        Any HTTP answer, even a 404, or a connection that then stalls, proves
+        the router is reachable; its body is never read. Bounded in total by
+        ``limits.connect_s`` plus 5 seconds, and by ``limits.total_s``.
         """
-        try:
-            with self._http.stream("GET", self.base_url + "/models", headers={"Connection": "close"},
-                                   timeout=self.limits.connect_s + 5):
-                pass
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
-            raise RouterUnreachable(self.base_url, reason=self.redact(str(exc) or type(exc).__name__)) from None
-        except httpx.HTTPError:
-            return  # it answered something; the cases will judge it
+        error = self._portal.call(self._probe, self.base_url + "/models")
+        if error is not None:
+            raise RouterUnreachable(self.base_url, reason=self.redact(error))
+
+    async def _probe(self, url: str) -> str | None:
+        with anyio.move_on_after(min(self.limits.total_s, self.limits.connect_s + 5)):
+            try:
+                async with self._http.stream("GET", url, headers={"Accept-Encoding": "identity"}):
+                    pass
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
+                return str(exc) or type(exc).__name__
+            except httpx.HTTPError:
+                pass  # it answered something; the cases will judge it
+        return None
 
     def post(self, path: str, body: dict[str, Any], *, auth: str = "valid",
              headers: dict[str, str | None] | None = None, form: FormParts | None = None) -> Exchange:
@@ -145,6 +193,7 @@ class RouterClient:
             shown["Authorization"] = f"Bearer {KEY_PLACEHOLDER}"
         elif auth == "wrong":
             sent["Authorization"] = shown["Authorization"] = "Bearer sk-conformance-wrong-key-0000"
+        sent.setdefault("Accept-Encoding", _ACCEPT_ENCODING)
         exchange = Exchange("POST", self.base_url + path, shown, body, redactor=self.redactor)
         if form is None:
             request = self._http.build_request("POST", self.base_url + path, headers=sent, content=json.dumps(body).encode())
@@ -171,10 +220,12 @@ class RouterClient:
         return exchange
 
     def fetch_image_urls(self, exchange: Exchange, *, limit: int = 16) -> None:
-        """GET every ``data[].url`` of a 200 JSON answer into ``exchange.downloads`` (url -> Exchange).
+        """GET the first ``limit`` ``data[].url`` of a 200 JSON answer into ``exchange.downloads`` (url -> Exchange).
 
-        Image URLs are fetched without the API key (they are meant to be
-        public) and under the same time and size limits; at most ``limit``.
+        Call it only when the case's images are URLs. Image URLs are fetched
+        without the API key (they are meant to be public), under the same
+        limits, and only where :func:`~harness.transport._urls.refusal`
+        allows: a refused URL is recorded as a download whose ``error`` says why.
         """
         if exchange.status != 200:
             return
@@ -185,40 +236,88 @@ class RouterClient:
         urls = [item["url"] for item in data if isinstance(item, dict) and isinstance(item.get("url"), str)] \
             if isinstance(data, list) else []
         for url in urls[:limit]:
-            download = Exchange("GET", url, {}, None, redactor=self.redactor)
-            try:
-                parsed = httpx.URL(url)
-                if parsed.scheme not in ("http", "https"):
-                    raise ValueError(f"not an http(s) URL: {url[:120]!r}")
-                self._send(self._http.build_request("GET", parsed), download)
-            except (httpx.InvalidURL, ValueError, UnicodeError) as exc:  # idna errors are UnicodeErrors
-                download.error = f"unusable URL: {type(exc).__name__}: {str(exc)[:200]}"
+            download = Exchange("GET", url[:2000], {}, None, redactor=self.redactor)
+            refused = refusal(url, router_host=self.host, allow_private=self.allow_private_image_urls)
+            if refused is None:
+                try:
+                    request = self._http.build_request("GET", url, headers={"Accept-Encoding": _ACCEPT_ENCODING})
+                except (httpx.InvalidURL, ValueError, UnicodeError) as exc:  # idna errors are UnicodeErrors
+                    refused = f"unusable URL ({type(exc).__name__})"
+                else:
+                    self._send(request, download)
+            if refused is not None:
+                download.error = f"not fetched: {self.redact(refused)}"
             exchange.downloads[url] = download
 
     def _send(self, request: httpx.Request, exchange: Exchange) -> None:
         started = time.monotonic()
         exchange.sent_at = time.time()
         try:
-            with self._http.stream(request.method, request.url, headers=request.headers, content=request.content) as response:
-                exchange.status = response.status_code
-                exchange.headers = {self.redact(k.lower()): self.redact(v) for k, v in response.headers.items()}
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > self.limits.max_body_bytes:
-                        exchange.error = f"response body exceeds {self.limits.max_body_bytes:,} bytes; stopped reading"
-                        break
-                    if time.monotonic() - started > self.limits.total_s:
-                        exchange.error = f"response still arriving after {self.limits.total_s:.0f} s; stopped reading"
-                        break
-                    chunks.append(chunk)
-                # the key never travels further than this: checks, evidence and reports see it redacted
-                exchange.content = self.redactor.bytes(b"".join(chunks))
+            self._portal.call(self._exchange, request, exchange)
         except httpx.TimeoutException as exc:
             exchange.error = f"timed out ({type(exc).__name__}) after {time.monotonic() - started:.1f} s"
         except httpx.HTTPError as exc:
-            exchange.error = self.redact(f"transport error: {type(exc).__name__}: {exc}")
+            exchange.error = self.redact(f"transport error: {type(exc).__name__}: {exc}"[:500])
         exchange.elapsed_s = time.monotonic() - started
+
+    async def _exchange(self, request: httpx.Request, exchange: Exchange) -> None:
+        """Send ``request`` and read its answer into ``exchange`` within ``limits.total_s`` seconds."""
+        limits = self.limits
+        chunks: list[bytes] = []
+        with anyio.move_on_after(limits.total_s) as deadline:
+            response = await self._http.send(request, stream=True)
+            try:
+                exchange.status = response.status_code
+                self._keep_headers(response, exchange)
+                exchange.error = _refused_body(response, limits)
+                size = 0
+                async for chunk in (response.aiter_bytes() if exchange.error is None else _nothing()):
+                    size += len(chunk)
+                    if size > limits.max_body_bytes:
+                        exchange.error = f"response body exceeds {limits.max_body_bytes:,} bytes; stopped reading"
+                        break
+                    chunks.append(chunk)
+            finally:
+                # the key never travels further than this: checks, evidence and reports see it redacted
+                exchange.content = self.redactor.bytes(b"".join(chunks))
+                with anyio.move_on_after(2, shield=True):
+                    await response.aclose()
+        if deadline.cancelled_caught:
+            what = "the rest of the answer" if exchange.status is not None else "an answer"
+            exchange.error = f"no complete answer within {limits.total_s:g} s (--timeout); stopped waiting for {what}"
+
+    def _keep_headers(self, response: httpx.Response, exchange: Exchange) -> None:
+        """At most ``limits.max_headers`` headers, names lower-cased, values cut; all redacted."""
+        items = response.headers.multi_items()
+        cut = self.limits.max_header_chars
+        for name, value in items[:self.limits.max_headers]:
+            name, value = self.redact(name.lower())[:200], self.redact(value)
+            exchange.headers[name] = value if len(value) <= cut else f"{value[:cut]}…[{len(value):,} chars]"
+        exchange.headers_dropped = max(0, len(items) - self.limits.max_headers)
+
+
+async def _nothing() -> Any:
+    return
+    yield
+
+
+_ACCEPT_ENCODING = "gzip, deflate"
+_DECODABLE = {"gzip", "deflate"}
+
+
+def _refused_body(response: httpx.Response, limits: Limits) -> str | None:
+    """Why the body of ``response`` is not read at all: a declared size over the limit, or an encoding
+    that is stacked (``gzip, gzip``: a few kilobytes can inflate to gigabytes) or was never asked for."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.max_body_bytes:
+        return f"Content-Length {int(declared):,} exceeds {limits.max_body_bytes:,} bytes; body not read"
+    codings = [c.strip().lower() for c in response.headers.get_list("content-encoding", split_commas=True)]
+    codings = [c for c in codings if c and c != "identity"]
+    if len(codings) > 1:
+        return f"stacked Content-Encoding {', '.join(codings)[:80]!r} refused (decompression bomb guard); body not read"
+    if codings and codings[0] not in _DECODABLE:
+        return f"Content-Encoding {codings[0][:40]!r} was not asked for (Accept-Encoding: {_ACCEPT_ENCODING}); body not read"
+    return None
 
 
 def _no_cookies() -> http.cookiejar.CookieJar:
