@@ -12,7 +12,8 @@ from ._version import __version__
 from .derive.schema import error_schema, request_schema, request_violations, response_schema
 from .plan import build_plan
 from .results import results_schema
-from .runner import RunResult, certify
+from ._certify import certify
+from .results import RunResult
 from .checks import catalogue
 from .spec import Case, ModelEndpoint, Profile, Requirement, load_profile
 

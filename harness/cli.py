@@ -67,7 +67,8 @@ def _pytest_exit_to_ours(code: int) -> int:
     return EXIT_USAGE
 
 
-def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
+def _run_one(profile_arg: str, args: argparse.Namespace) -> tuple[int, Path]:
+    """Certify one profile through pytest; the exit code and the results.json written."""
     import pytest
 
     from .spec import load_profile
@@ -82,7 +83,7 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
     pytest_args = [
         str(suites_dir()), "-q", "--tb=no", "-rN", "-p", "no:cacheprovider",
         "--rootdir", str(suites_dir()),
-        "--router-profile", profile_arg,
+        "--router-profile", profile_arg, "--router-option-style", "cli",
         "--router-results", str(out / "results.json"),
         "--html", str(out / "report.html"), "--self-contained-html",
         "--junitxml", str(out / "junit.xml"),
@@ -91,7 +92,15 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> int:
     ]
     code = _pytest_exit_to_ours(int(pytest.main(pytest_args)))
     _summarize(out / "results.json", out / "report.html")
-    return code
+    return code, out / "results.json"
+
+
+def _interrupted(results: Path) -> bool:
+    """Whether ``results`` (a results.json) records a run cut short (``complete: false``)."""
+    try:
+        return json.loads(results.read_text(encoding="utf-8")).get("complete") is False
+    except (OSError, ValueError):
+        return False
 
 
 def _summarize(results_path: Path, report: Path) -> None:
@@ -116,7 +125,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print("conformance: --fault breaks the embedded reference router; it cannot be used with --router-url",
               file=sys.stderr)
         return EXIT_USAGE
-    codes = [_run_one(p, args) for p in profiles]
+    codes = []
+    for profile in profiles:
+        code, results = _run_one(profile, args)
+        codes.append(code)
+        if _interrupted(results):
+            print("conformance: interrupted; the profiles after this one were not run", file=sys.stderr)
+            break
     from .report import write_index
 
     index = write_index(args.report_dir, [p.parent.name for p in sorted(args.report_dir.glob("*/results.json"))])

@@ -31,7 +31,10 @@ class RunConfig:
     (image-generating) requests; ``None`` for no cap. ``fault``: break the
     embedded reference router with this fault. ``models``: only these model
     ids (empty: all). ``headers``: extra ``"Name: value"`` request headers.
-    ``timeout``: seconds to wait for data from the router. ``workers``:
+    ``timeout``: seconds one request (connect, headers, body; each image
+    download) may take in total. ``deadline``: seconds the whole run may
+    send requests; cases not sent by then are recorded as not sent and the
+    run is not assessed (exit 3). ``workers``:
     requests in flight at once. ``latency``: seconds the embedded reference
     router waits before each answer. ``input_image_url``: a PNG the router can
     fetch, for image-URL input cases. ``allow_private_image_urls``: fetch
@@ -48,6 +51,7 @@ class RunConfig:
     models: tuple[str, ...] = ()
     headers: tuple[str, ...] = ()
     timeout: float = 180.0
+    deadline: float = 3600.0
     workers: int = 1
     latency: float = 0.0
     input_image_url: str | None = None
@@ -102,8 +106,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("models", "--models", "only these models (comma-separated ids)", metavar="M,...", parse=_models),
     Option("headers", "--header", "an extra header for every request, e.g. a gateway route "
            "(repeatable; never the key)", metavar="'Name: value'", repeatable=True),
-    Option("timeout", "--timeout", "seconds to wait for data from the router before a case fails (default %(default)s)",
-           metavar="SECONDS", parse=float),
+    Option("timeout", "--timeout", "seconds one request may take in total, connect to last byte, before its case "
+           "fails (default %(default)s)", metavar="SECONDS", parse=float),
+    Option("deadline", "--deadline", "seconds the whole run may spend sending; later cases are not sent and the "
+           "run is not assessed, exit 3 (default %(default)s)", metavar="SECONDS", parse=float),
     Option("workers", "--workers", "send up to N requests at once; the verdict is the same (default %(default)s)",
            metavar="N", parse=int),
     Option("latency", "--latency", "slow the embedded reference router by this many seconds per request (benchmarks)",

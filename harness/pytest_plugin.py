@@ -11,7 +11,10 @@ testcases by requirement and writes ``results.json``.
 
 from __future__ import annotations
 
+import argparse
 import html
+import signal
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ __all__ = ["ConformanceWarning"]
 
 _RUN_KEY = pytest.StashKey[Run]()
 _HTML_REPORT_KEY = pytest.StashKey[Any]()
+_SIGTERM_KEY = pytest.StashKey[Any]()
 _DEFAULT_PROFILE = "worldrouter"
 
 
@@ -41,14 +45,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--router-profile", default=None,
                     help=f"built-in profile name or path to a profile YAML (default {_DEFAULT_PROFILE})")
     group.addoption("--router-results", default=None, help="write results.json (schema_version 1) to this path")
+    group.addoption("--router-option-style", default="pytest", choices=("pytest", "cli"),
+                    help=argparse.SUPPRESS)  # how messages spell options: conformance run passes "cli"
     add_cli_options(group, pytest_style=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if _is_conformance_session(config) and config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(_RequirementsColumn(), "image-router-conformance-html-columns")
+    if _is_conformance_session(config) and threading.current_thread() is threading.main_thread():
+        # SIGTERM (a CI job's time limit) ends the run as Ctrl-C does: pytest then still writes the
+        # reports, and results.json says the run is incomplete
+        config.stash[_SIGTERM_KEY] = signal.signal(signal.SIGTERM, _terminate)
     config.addinivalue_line("markers", "cases(*kinds): parametrize `case` with the plan's cases of these kinds "
                                        "(valid, invalid, auth)")
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    previous = config.stash.get(_SIGTERM_KEY, None)
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(config: pytest.Config) -> Run:
@@ -56,7 +76,8 @@ def _run(config: pytest.Config) -> Run:
     if run is None:
         try:
             profile = load_profile(config.getoption("--router-profile") or _DEFAULT_PROFILE)
-            run = Run(profile, config_from(config.getoption, pytest_style=True), style="pytest")
+            run = Run(profile, config_from(config.getoption, pytest_style=True), style=config.getoption("--router-option-style"),
+                      results_path=config.getoption("--router-results"))
         except (HarnessError, ValueError) as exc:
             raise pytest.UsageError(str(exc)) from None
         except KeyError as exc:  # unknown fault
@@ -198,15 +219,20 @@ def _is_conformance_session(config: pytest.Config) -> bool:
     return any(str(Path(arg.split("::")[0]).resolve()).startswith(suites) for arg in config.args)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Write results.json (always), stop the router, and exit 3 when the router stopped answering."""
+@pytest.hookimpl(hookwrapper=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Any:
+    """Around every report writer: an interrupted session (Ctrl-C, SIGTERM) is first marked an incomplete
+    run; afterwards results.json is written (always), the router stopped, and the exit status is 3 when the
+    run cannot be judged."""
     run = session.config.stash.get(_RUN_KEY, None)
+    if run is not None and exitstatus == pytest.ExitCode.INTERRUPTED:
+        run.interrupt("the run was interrupted (Ctrl-C or SIGTERM)")
+    yield
     if run is None:
         return
     run.close()
     path = session.config.getoption("--router-results")
     if path:
         run.result().write(path)
-    if run.all_transport_errors():
+    if run.not_assessed():
         session.exitstatus = EXIT_NOT_ASSESSED

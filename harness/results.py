@@ -10,16 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypedDict
 
+from ._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK
 from ._version import __version__
 from .checks import CheckResult
 from ._resources import specs_dir
 from .spec import Profile, Requirement
 
 __all__ = ["STATUS_ORDER", "CaseRecord", "Document", "FailureRow", "RequestsSummary", "RequirementRow", "ResultsDocument",
-           "RunRecord", "SCHEMA_VERSION", "results_schema"]
+           "RunRecord", "RunResult", "SCHEMA_VERSION", "results_schema"]
 
 SCHEMA_VERSION = 1
 
@@ -85,6 +88,7 @@ class ResultsDocument(TypedDict):
     duration_s: float
     verdict: str
     not_assessed_reason: str | None
+    complete: bool
     requirements: list[RequirementRow]
     requests: RequestsSummary
 
@@ -159,8 +163,15 @@ class RunRecord:
         must_failed = any(r["status"] == "failed" and r["level"] == "MUST" for r in rows)
         return "non-conformant" if must_failed else "conformant"
 
-    def to_json(self) -> ResultsDocument:
+    def to_json(self, *, complete: bool = True) -> ResultsDocument:
+        """The ``results.json`` document; ``complete=False`` for a run still going or cut short: its verdict
+        is then ``not-assessed`` whatever was judged so far (a partial run certifies nothing)."""
         rows = self.requirement_rows()
+        judged = sum(1 for c in self.cases if not c.skipped)
+        verdict, reason = self.verdict(rows), self.not_assessed
+        if not complete:
+            verdict = "not-assessed"
+            reason = reason or f"incomplete: the run ended or was stopped after {judged} judged cases"
         return {
             "schema_version": SCHEMA_VERSION,
             "harness_version": __version__,
@@ -170,10 +181,51 @@ class RunRecord:
             "seed": self.seed,
             "started_at": self.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "duration_s": round(self.duration_s, 3),
-            "verdict": self.verdict(rows),
-            "not_assessed_reason": self.not_assessed,
+            "verdict": verdict,
+            "not_assessed_reason": reason,
+            "complete": complete,
             "requirements": rows,
             "requests": {"sent": self.sent, "billable": self.billable_sent,
                          "skipped": sum(1 for c in self.cases if c.skipped), "retried": self.retried,
                          "sequence_sha256": self._sequence.hexdigest()},
         }
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: ``data`` is the ``results.json`` document (schema_version 1)."""
+
+    data: ResultsDocument
+
+    @property
+    def verdict(self) -> str:
+        """``conformant``, ``non-conformant`` or ``not-assessed``."""
+        return self.data["verdict"]
+
+    @property
+    def requirements(self) -> list[RequirementRow]:
+        return self.data["requirements"]
+
+    def failed(self, level: str | None = None) -> set[str]:
+        """Ids of the failed requirements (of RFC 2119 ``level`` when given)."""
+        return {r["id"] for r in self.requirements if r["status"] == "failed" and level in (None, r["level"])}
+
+    @property
+    def exit_code(self) -> int:
+        """0 every MUST passed, 1 a MUST failed, 3 not assessed (as ``conformance run``)."""
+        if self.verdict == "not-assessed":
+            return EXIT_NOT_ASSESSED
+        return EXIT_MUST_FAILED if self.failed("MUST") else EXIT_OK
+
+    def write(self, path: str | Path) -> Path:
+        """Write ``data`` as strict JSON (no ``NaN``) to ``path`` atomically (parents created); returns the path.
+
+        The file is written beside ``path`` and renamed over it, so a reader
+        (or a run killed mid-write) only ever sees a whole document.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(self.data, indent=2, allow_nan=False), encoding="utf-8")
+        os.replace(partial, path)
+        return path

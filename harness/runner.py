@@ -1,8 +1,7 @@
 """The engine: plan -> send -> check -> record, for one profile, with no pytest anywhere.
 
-``certify()`` runs a whole profile and returns what ``results.json`` holds.
-:class:`Run` is the same engine one case at a time, for adapters that drive
-it item by item (the pytest plugin turns each :class:`CaseOutcome` into a
+:class:`Run` is the engine one case at a time, for adapters that drive it
+item by item (the pytest plugin turns each :class:`CaseOutcome` into a
 pass, fail, skip or warning). The engine owns the router's lifecycle (the
 embedded reference router, the client), the generation budget, concurrent
 sending, the checks, the evidence and the run's request digest.
@@ -10,7 +9,6 @@ sending, the checks, the evidence and the run's request digest.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
@@ -21,9 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import (
-    EXIT_MUST_FAILED,
-    EXIT_NOT_ASSESSED,
-    EXIT_OK,
     ApiKeyRejected,
     EndpointNotFound,
     MissingApiKey,
@@ -31,14 +26,15 @@ from ._errors import (
 )
 from .checks import CheckResult, Verdict, catalogue, check_case, failures
 from .evidence import build_evidence
+from .guard import RunGuard
 from .options import RunConfig, flag
 from .plan import build_plan
-from .results import CaseRecord, RequirementRow, ResultsDocument, RunRecord
+from .results import CaseRecord, RunRecord, RunResult
 from .spec import Case, Profile, Requirement, load_profile
 from .transport.client import Exchange, Limits, RouterClient, httpx_path
 from .transport.forms import form_parts
 
-__all__ = ["CaseOutcome", "Run", "RunResult", "certify", "require_api_key"]
+__all__ = ["CaseOutcome", "Run", "RunResult", "require_api_key"]
 
 #: A path no router serves, POSTed to tell "this endpoint is not here" from a real 404 answer.
 _NO_SUCH_ROUTE = "/__conformance-no-such-route__"
@@ -74,49 +70,19 @@ class CaseOutcome:
         return self.record.skipped
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """A finished run: ``data`` is the ``results.json`` document (schema_version 1)."""
-
-    data: ResultsDocument
-
-    @property
-    def verdict(self) -> str:
-        """``conformant``, ``non-conformant`` or ``not-assessed``."""
-        return self.data["verdict"]
-
-    @property
-    def requirements(self) -> list[RequirementRow]:
-        return self.data["requirements"]
-
-    def failed(self, level: str | None = None) -> set[str]:
-        """Ids of the failed requirements (of RFC 2119 ``level`` when given)."""
-        return {r["id"] for r in self.requirements if r["status"] == "failed" and level in (None, r["level"])}
-
-    @property
-    def exit_code(self) -> int:
-        """0 every MUST passed, 1 a MUST failed, 3 not assessed (as ``conformance run``)."""
-        if self.verdict == "not-assessed":
-            return EXIT_NOT_ASSESSED
-        return EXIT_MUST_FAILED if self.failed("MUST") else EXIT_OK
-
-    def write(self, path: str | Path) -> Path:
-        """Write ``data`` as JSON to ``path`` (parents created); returns the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.data, indent=2), encoding="utf-8")
-        return path
-
-
 class Run:
     """One run of one profile against one router; use it as a context manager.
 
     ``style`` is how messages spell options (``cli``, ``pytest``, ``python``).
+    ``results_path``: where ``results.json`` is kept up to date as the run
+    goes (marked ``complete: false`` until :meth:`result` is written whole),
+    so a run killed midway leaves a valid partial document.
     Raises :class:`MissingApiKey` (a ``router_url`` and no key), ``ValueError``
     for a ``models`` id the profile lacks and ``KeyError`` for an unknown ``fault``.
     """
 
-    def __init__(self, profile: Profile, config: RunConfig = RunConfig(), *, style: str = "python") -> None:
+    def __init__(self, profile: Profile, config: RunConfig = RunConfig(), *, style: str = "python",
+                 results_path: str | Path | None = None) -> None:
         require_api_key(config)
         self.profile = profile
         self.config = config
@@ -132,7 +98,11 @@ class Run:
         self._started = time.monotonic()
         self._client: RouterClient | None = None
         self._key: str | None = None
-        self._prefetched: dict[str, Exchange] = {}
+        self._prefetched: dict[str, Exchange | None] = {}  # None: not sent (the guard stopped the run)
+        self.guard = RunGuard(deadline_s=config.deadline, deadline_flag=flag("deadline", style=style))
+        self._results_path = Path(results_path) if results_path else None
+        self._checkpointed = 0.0
+        self._interrupted = False
         self._prefetch_done = False
         self.plan: list[Case] = build_plan(profile, seed=config.seed, examples=config.examples, models=config.models,
                                            input_image_url=self._input_image_url())
@@ -209,6 +179,7 @@ class Run:
         except NotAssessed as exc:
             self._client = None
             self.record.not_assessed = str(exc)
+            self.checkpoint(force=True)
             raise
         return client
 
@@ -220,6 +191,8 @@ class Run:
             return
         exchange = self._send(case)
         self._prefetched[case.id] = exchange  # the case is judged on this very answer: nothing is sent twice
+        if exchange is None:
+            return
         url = client.base_url + self.profile.endpoints[case.endpoint].path
         if exchange.status in (401, 403):
             self.record.sent += 1
@@ -254,9 +227,14 @@ class Run:
 
     # ------------------------------------------------------------------ sending
 
-    def _send(self, case: Case) -> Exchange:
-        """One case's request (and its image downloads); safe to call from several threads."""
+    def _send(self, case: Case) -> Exchange | None:
+        """One case's request (and its image downloads); ``None`` when the guard stopped the run.
+
+        Safe to call from several threads.
+        """
         client = self.connect()
+        if self.guard.stopped():
+            return None
         endpoint = self.profile.endpoints[case.endpoint]
         form = None
         if case.encoding == "multipart":
@@ -266,6 +244,7 @@ class Run:
         if case.kind == "valid" and target is not None and "url" in target.image_fields_for(case.body):
             # only a profile whose images are URLs makes the harness fetch anything, and no more than asked for
             client.fetch_image_urls(exchange, limit=_images_asked(case))
+        self.guard.observe(exchange)
         return exchange
 
     def _over_budget(self, billable_so_far: int, case: Case) -> bool:
@@ -304,7 +283,13 @@ class Run:
             cap = self.config.max_generations
             record.skipped = f"generation budget spent ({flag('max_generations', style=self.style)} {cap})"
             return CaseOutcome(case, record)
-        exchange = self._prefetched.pop(case.id, None) or self._send(case)
+        exchange = self._prefetched.pop(case.id) if case.id in self._prefetched else self._send(case)
+        if exchange is None:
+            reason = self.guard.stopped() or "the run was stopped"
+            record.skipped = f"not sent: {reason}"
+            self.record.not_assessed = self.record.not_assessed or reason
+            self.checkpoint()
+            return CaseOutcome(case, record)
         self._count(case, exchange)
         record.transport_error = exchange.status is None
         try:
@@ -316,6 +301,7 @@ class Run:
         verdict.results = [replace(r, message=client.redact(r.message)) if r.message else r for r in verdict.results]
         record.results = verdict.results
         record.evidence = build_evidence(exchange, verdict.images, redact=client.redact)
+        self.checkpoint()
         return CaseOutcome(case, record, must=tuple(failures(verdict, self.levels, "MUST")),
                            should=tuple(failures(verdict, self.levels, "SHOULD")))
 
@@ -330,62 +316,27 @@ class Run:
 
     # ------------------------------------------------------------------ the result
 
-    def result(self) -> RunResult:
-        """The run so far as a ``results.json`` document."""
+    def result(self, *, complete: bool | None = None) -> RunResult:
+        """The run so far as a ``results.json`` document; ``complete`` defaults to "not interrupted"
+        (``False``: cut short, so not assessed)."""
         self.record.duration_s = time.monotonic() - self._started
-        return RunResult(self.record.to_json())
+        return RunResult(self.record.to_json(complete=not self._interrupted if complete is None else complete))
 
-    def all_transport_errors(self) -> bool:
-        """Whether every sent case failed in transport (the router stopped answering): not assessed."""
+    def interrupt(self, reason: str) -> None:
+        """Mark the run cut short (Ctrl-C, SIGTERM): not assessed, ``complete: false``, ``reason`` said."""
+        judged = sum(1 for c in self.record.cases if not c.skipped)
+        self._interrupted = True
+        self.record.not_assessed = self.record.not_assessed or f"{reason} after {judged} judged cases"
+
+    def checkpoint(self, *, force: bool = False) -> None:
+        """Rewrite ``results_path`` as ``complete: false`` (at most every 2 s unless ``force``)."""
+        if self._results_path is None or (not force and time.monotonic() - self._checkpointed < 2.0):
+            return
+        self._checkpointed = time.monotonic()
+        self.result(complete=False).write(self._results_path)
+
+    def not_assessed(self) -> bool:
+        """Whether the run cannot be judged: the router could not be assessed, stopped answering (the
+        guard tripped, or every sent case failed in transport), or the deadline passed."""
         sent = [c for c in self.record.cases if not c.skipped]
-        return bool(sent) and all(c.transport_error for c in sent)
-
-
-def certify(profile: str | Path | Profile, *,
-            router_url: str | None = RunConfig.router_url,
-            api_key_env: str = RunConfig.api_key_env,
-            seed: int = RunConfig.seed,
-            examples: int = RunConfig.examples,
-            max_generations: int | None = RunConfig.max_generations,
-            fault: str | None = RunConfig.fault,
-            models: tuple[str, ...] = RunConfig.models,
-            headers: tuple[str, ...] = RunConfig.headers,
-            timeout: float = RunConfig.timeout,
-            workers: int = RunConfig.workers,
-            latency: float = RunConfig.latency,
-            input_image_url: str | None = RunConfig.input_image_url,
-            allow_private_image_urls: bool = RunConfig.allow_private_image_urls) -> RunResult:
-    """Certify a router against ``profile`` (a built-in name, a YAML path or a loaded :class:`Profile`).
-
-    Every option is a :class:`~harness.options.RunConfig` field, with the
-    same default and unit: ``router_url`` (``None``: the embedded reference
-    router on 127.0.0.1), ``api_key_env`` (the variable holding the key),
-    ``seed``, ``examples`` (draws per rule), ``max_generations`` (billable
-    requests; ``None``: no cap), ``fault`` (embedded router only), ``models``
-    (ids; empty: all), ``headers`` (``"Name: value"``), ``timeout`` (seconds),
-    ``workers`` (requests in flight), ``latency`` (seconds, embedded router)
-    ``input_image_url`` and ``allow_private_image_urls``.
-
-    Returns the :class:`RunResult` (``.verdict``, ``.failed()``, ``.data``:
-    what ``results.json`` holds). A router that cannot be assessed
-    (unreachable, key rejected, endpoint not at the base URL) gives a
-    ``not-assessed`` result saying why, not an exception; a missing key
-    raises :class:`MissingApiKey`. Raises :class:`SpecError` /
-    :class:`ProfileNotFound` for a bad profile, ``ValueError`` for an unknown
-    model id and ``KeyError`` for an unknown fault.
-    """
-    if not isinstance(profile, Profile):
-        profile = load_profile(profile)
-    config = RunConfig(router_url=router_url, api_key_env=api_key_env, seed=seed, examples=examples,
-                       max_generations=max_generations, fault=fault, models=tuple(models), headers=tuple(headers),
-                       timeout=timeout, workers=workers, latency=latency, input_image_url=input_image_url,
-                       allow_private_image_urls=allow_private_image_urls)
-    with Run(profile, config) as run:
-        try:
-            run.connect()
-            run.prefetch(run.plan)
-            for case in run.plan:
-                run.execute(case)
-        except NotAssessed:
-            pass  # recorded by connect(): the result says not assessed, and why
-        return run.result()
+        return self._interrupted or self.record.not_assessed is not None or (bool(sent) and all(c.transport_error for c in sent))

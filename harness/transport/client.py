@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import http.cookiejar
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,8 @@ class Limits:
     whatever the router does: a body trickling a byte at a time, headers
     that never end. ``connect_s`` bounds the TCP (and TLS) connect. A 429 or
     503 with ``Retry-After`` is retried up to ``max_retries`` times while the
-    waits add up to at most ``retry_budget_s``. At most ``max_headers``
+    waits add up to at most ``retry_budget_s`` for the request and
+    ``run_retry_budget_s`` for all requests of the client together. At most ``max_headers``
     response headers are kept, each value cut at ``max_header_chars``.
     """
 
@@ -43,14 +45,16 @@ class Limits:
     total_s: float = 180.0
     max_body_bytes: int = 64 * 1024 * 1024
     retry_budget_s: float = 60.0
+    run_retry_budget_s: float = 300.0
     max_retries: int = 3
     max_headers: int = 100
     max_header_chars: int = 2048
 
     @classmethod
     def from_timeout(cls, timeout_s: float) -> Limits:
-        """The limits of ``--timeout timeout_s``: each request lasts at most ``timeout_s`` seconds in total."""
-        return cls(connect_s=min(10.0, timeout_s), total_s=timeout_s)
+        """The limits of ``--timeout timeout_s``: each request lasts at most ``timeout_s`` seconds in total,
+        and a case waits at most as long again for ``Retry-After`` (60 s at most)."""
+        return cls(connect_s=min(10.0, timeout_s), total_s=timeout_s, retry_budget_s=min(60.0, timeout_s))
 
 
 @dataclass
@@ -59,6 +63,9 @@ class Exchange:
 
     ``request_headers`` are already redacted. ``elapsed_s`` is wall time in seconds;
     ``sent_at`` is the client clock (Unix seconds) when the request left.
+    ``retry_exhausted``: a 429/503 asked to be retried (``Retry-After``) and
+    the retry budget could not pay for the wait. ``timed_out``: the answer
+    did not complete within ``Limits.total_s``.
     ``form`` lists the multipart parts sent as ``(name, text or filename, is_file)``;
     ``downloads`` holds the fetched ``data[].url`` images by URL. ``headers`` holds
     at most :attr:`Limits.max_headers` of the response headers; ``headers_dropped``
@@ -75,6 +82,8 @@ class Exchange:
     elapsed_s: float = 0.0
     sent_at: float = 0.0
     retries: int = 0
+    retry_exhausted: bool = False
+    timed_out: bool = False
     error: str | None = None
     headers_dropped: int = 0
     downloads: dict[str, Exchange] = field(default_factory=dict)
@@ -112,6 +121,8 @@ class RouterClient:
         self.redactor = Redactor(api_key)
         self.limits = limits
         self.allow_private_image_urls = allow_private_image_urls
+        self._retry_left_s = limits.run_retry_budget_s
+        self._retry_lock = threading.Lock()
         self._extra_headers = dict(headers or {})
         # httpx's async client under one event loop in a thread of its own: only there can a whole
         # request (connect, headers, body) be cancelled at a deadline; sync reads only time out per read
@@ -128,14 +139,21 @@ class RouterClient:
         )
 
     def close(self) -> None:
-        """Close the connections and stop the client's event loop (idempotent)."""
+        """Close the connections, cancel any request still in flight and stop the event loop (idempotent)."""
         if self._portal_cm is None:
             return
         try:
-            self._portal.call(self._http.aclose)
+            self._portal.call(self._aclose)
+            self._portal.call(self._portal.stop, True)  # cancel what is in flight (an interrupted run)
+        except RuntimeError:
+            pass  # the portal already stopped
         finally:
             self._portal_cm.__exit__(None, None, None)
             self._portal_cm = None
+
+    async def _aclose(self) -> None:
+        with anyio.move_on_after(2):
+            await self._http.aclose()
 
     def redact(self, text: str) -> str:
         """``text`` with the API key, in any spelling (see :class:`~harness._redact.Redactor`), replaced."""
@@ -209,15 +227,28 @@ class RouterClient:
         waited = 0.0
         while exchange.status in (429, 503) and exchange.retries < self.limits.max_retries:
             wait = _retry_after_s(exchange.headers.get("retry-after"))
-            if wait is None or waited + wait > self.limits.retry_budget_s:
-                break  # no usable Retry-After, or over budget: the answer stands
+            if wait is None:
+                break  # no usable Retry-After: the answer stands
+            if waited + wait > self.limits.retry_budget_s or not self._spend_retry(wait):
+                exchange.retry_exhausted = True  # over budget: the answer stands, and says the router is saturated
+                break
             time.sleep(wait)
             waited += wait
             retries = exchange.retries + 1
             exchange = Exchange(exchange.method, exchange.url, exchange.request_headers, exchange.body,
                                 form=exchange.form, retries=retries, redactor=self.redactor)
             self._send(request, exchange)
+        if exchange.status in (429, 503) and exchange.retries >= self.limits.max_retries > 0:
+            exchange.retry_exhausted = True
         return exchange
+
+    def _spend_retry(self, wait_s: float) -> bool:
+        """Take ``wait_s`` seconds from the client-wide retry budget; ``False`` when it cannot pay."""
+        with self._retry_lock:
+            if wait_s > self._retry_left_s:
+                return False
+            self._retry_left_s -= wait_s
+            return True
 
     def fetch_image_urls(self, exchange: Exchange, *, limit: int = 16) -> None:
         """GET the first ``limit`` ``data[].url`` of a 200 JSON answer into ``exchange.downloads`` (url -> Exchange).
@@ -255,6 +286,7 @@ class RouterClient:
         try:
             self._portal.call(self._exchange, request, exchange)
         except httpx.TimeoutException as exc:
+            exchange.timed_out = True
             exchange.error = f"timed out ({type(exc).__name__}) after {time.monotonic() - started:.1f} s"
         except httpx.HTTPError as exc:
             exchange.error = self.redact(f"transport error: {type(exc).__name__}: {exc}"[:500])
@@ -283,6 +315,7 @@ class RouterClient:
                 with anyio.move_on_after(2, shield=True):
                     await response.aclose()
         if deadline.cancelled_caught:
+            exchange.timed_out = True
             what = "the rest of the answer" if exchange.status is not None else "an answer"
             exchange.error = f"no complete answer within {limits.total_s:g} s (--timeout); stopped waiting for {what}"
 
