@@ -24,12 +24,14 @@ _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 @dataclass
 class Parsed:
     """A body read as JSON: ``value`` (finite, duplicates resolved as Python does: the last wins) and the
-    deviations found: ``bom`` (a byte order mark before the text), ``non_finite`` (``NaN``, ``Infinity``,
-    numbers beyond an IEEE 754 double, as written), ``duplicates`` (object names given twice)."""
+    deviations found, each at most 20 times: ``bom`` (a byte order mark before the text), ``not_numbers``
+    (``NaN``, ``Infinity``, ``-Infinity``: not JSON at all), ``out_of_range`` (numbers beyond an IEEE 754
+    double, as written, e.g. ``1e999``), ``duplicates`` (object names given twice)."""
 
     value: Any
     bom: bool = False
-    non_finite: list[str] = field(default_factory=list)
+    not_numbers: list[str] = field(default_factory=list)
+    out_of_range: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
 
 
@@ -38,14 +40,16 @@ def parse(raw: bytes) -> Parsed:
     found = Parsed(None, bom=raw.startswith(_BOMS))
 
     def constant(token: str) -> str:
-        found.non_finite.append(token)
+        if len(found.not_numbers) < 20:
+            found.not_numbers.append(token)
         return f"<{token}: not a JSON number>"
 
     def number(token: str) -> float | str:
         value = float(token)
         if math.isfinite(value):
             return value
-        found.non_finite.append(token[:40])
+        if len(found.out_of_range) < 20:
+            found.out_of_range.append(token[:40])
         return f"<{token[:40]}: beyond a 64-bit float>"
 
     def members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -176,7 +176,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         from .evidence import truncate_payloads
 
         # long strings (4 MB input-image data URIs, 32000-character prompts) are cut, saying how long they were
-        print(json.dumps({"cases": [truncate_payloads(c.to_json()) for c in plan], "totals": totals}, indent=2))
+        print(json.dumps({"cases": [truncate_payloads(c.to_json(), items=None, names=None) for c in plan], "totals": totals}, indent=2))
         return EXIT_OK
     for case in plan:
         skip = f"  (skipped: {case.skip})" if case.skip else ""

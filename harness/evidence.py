@@ -32,17 +32,37 @@ class Evidence(TypedDict):
     thumbnails: list[str]
 
 _KEEP_CHARS = 120
+_KEEP_ITEMS = 10
+_KEEP_KEYS = 50
+_KEEP_DEPTH = 12
 _THUMBNAIL_PX = 128
+#: The longest curl line kept whole, in characters; a longer one has its long strings cut (and says so).
+MAX_CURL_CHARS = 16_000
 
 
-def truncate_payloads(value: Any, *, keep: int = _KEEP_CHARS) -> Any:
-    """``value`` with every string longer than ``keep`` characters cut, saying how long it was."""
+def truncate_payloads(value: Any, *, keep: int = _KEEP_CHARS, items: int | None = _KEEP_ITEMS,
+                      names: int | None = _KEEP_KEYS, depth: int = 0) -> Any:
+    """``value`` cut to a readable size, each cut saying what it left out: strings over ``keep`` characters,
+    lists over ``items`` items, objects over ``names`` names (``None``: no limit), nesting over 12 levels."""
     if isinstance(value, str) and len(value) > keep:
         return f"{value[:keep]}…[{len(value):,} chars]"
+    if isinstance(value, (dict, list)) and depth >= _KEEP_DEPTH:
+        return f"…[{'object' if isinstance(value, dict) else 'array'} nested {depth} levels deep]"
+    def inner(v: Any) -> Any:
+        return truncate_payloads(v, keep=keep, items=items, names=names, depth=depth + 1)
     if isinstance(value, dict):
-        return {k: truncate_payloads(v, keep=keep) for k, v in value.items()}
+        pairs = list(value.items())
+        shown = pairs if names is None else pairs[:names]
+        cut = {truncate_payloads(k, keep=keep): inner(v) for k, v in shown}
+        if len(pairs) > len(shown):
+            cut["…"] = f"[{len(pairs) - len(shown):,} more names]"
+        return cut
     if isinstance(value, list):
-        return [truncate_payloads(v, keep=keep) for v in value]
+        kept = value if items is None else value[:items]
+        cut_list = [inner(v) for v in kept]
+        if len(value) > len(kept):
+            cut_list.append(f"…[{len(value) - len(kept):,} more items]")
+        return cut_list
     return value
 
 
@@ -63,6 +83,10 @@ def curl_command(exchange: Exchange) -> str:
             parts += ["-F", shlex.quote(f"{name}=@{value}")] if is_file else ["--form-string", shlex.quote(f"{name}={value}")]
     elif exchange.body is not None:
         parts += ["--data-binary", shlex.quote(json.dumps(exchange.body))]
+        line = " ".join(parts)
+        if len(line) > MAX_CURL_CHARS:
+            parts[-1] = shlex.quote(json.dumps(truncate_payloads(exchange.body, keep=1000)))
+            return " ".join(parts) + f"  # body shortened from {len(line):,} characters: long strings cut"
     return " ".join(parts)
 
 
@@ -86,6 +110,14 @@ def _response_body(exchange: Exchange) -> Any:
         return text + (f"…[{len(exchange.content):,} bytes]" if len(exchange.content) > 2000 else "")
 
 
+def _shown_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The first 40 response headers, values over 256 characters cut (the checks saw all that was kept)."""
+    shown = {name: truncate_payloads(value, keep=256) for name, value in list(headers.items())[:40]}
+    if len(headers) > 40:
+        shown["…"] = f"[{len(headers) - 40} more headers]"
+    return shown
+
+
 def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any) -> Evidence:
     """The JSON-ready evidence of one exchange; ``redact`` scrubs the key from any text."""
     evidence: Evidence = {
@@ -97,7 +129,7 @@ def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any
         },
         "response": {
             "status": exchange.status,
-            "headers": exchange.headers,
+            "headers": _shown_headers(exchange.headers),
             **({"headers_not_kept": exchange.headers_dropped} if exchange.headers_dropped else {}),
             "body": _response_body(exchange),
             "error": exchange.error,

@@ -21,7 +21,7 @@ from .checks import CheckResult
 from ._resources import specs_dir
 from .spec import Profile, Requirement
 
-__all__ = ["STATUS_ORDER", "CaseRecord", "Document", "FailureRow", "RequestsSummary", "RequirementRow", "ResultsDocument",
+__all__ = ["MAX_FAILURES_SHOWN", "STATUS_ORDER", "CaseRecord", "Document", "FailureRow", "RequestsSummary", "RequirementRow", "ResultsDocument",
            "RunRecord", "RunResult", "SCHEMA_VERSION", "results_schema"]
 
 SCHEMA_VERSION = 1
@@ -35,11 +35,20 @@ def results_schema() -> dict[str, Any]:
     return json.loads((specs_dir() / "results.schema.json").read_text(encoding="utf-8"))
 
 
+#: Failures listed per requirement; the rest are counted in ``failures_omitted``.
+MAX_FAILURES_SHOWN = 10
+#: Characters of one failure message kept (a schema message can quote a whole answer).
+MAX_MESSAGE_CHARS = 1000
+
+
 class FailureRow(TypedDict):
-    """One failing case of a requirement: its id, why, and the redacted evidence to reproduce it."""
+    """One failing case of a requirement: its id, why, the curl line to reproduce it, and ``exchange``: the key
+    of its redacted request and response in the document's ``exchanges`` (stored once per case however many
+    requirements it fails; ``request`` and ``response`` here are then ``null``)."""
 
     case: str
     message: str
+    exchange: str
     request: Any
     response: Any
     curl: str | None
@@ -63,6 +72,7 @@ class RequirementRow(TypedDict):
     status: str
     cases: int
     failures: list[FailureRow]
+    failures_omitted: int
 
 
 class RequestsSummary(TypedDict):
@@ -89,8 +99,13 @@ class ResultsDocument(TypedDict):
     verdict: str
     not_assessed_reason: str | None
     complete: bool
+    exchanges: dict[str, Any]
     requirements: list[RequirementRow]
     requests: RequestsSummary
+
+
+def _cut(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE_CHARS else f"{message[:MAX_MESSAGE_CHARS]}…[{len(message):,} chars]"
 
 
 @dataclass
@@ -141,15 +156,17 @@ class RunRecord:
         rows: list[RequirementRow] = []
         for rid, req in self.catalogue.items():
             touched = [c for c in self.cases if any(r.requirement == rid for r in c.results)]
+            failing = [(c, r) for c in touched for r in c.results if r.requirement == rid and not r.passed]
             failures = [
-                FailureRow(case=c.case_id, message=r.message, request=c.evidence.get("request"),
-                           response=c.evidence.get("response"), curl=c.evidence.get("curl"))
-                for c in touched for r in c.results if r.requirement == rid and not r.passed
+                FailureRow(case=c.case_id, message=_cut(r.message), exchange=c.case_id, request=None, response=None,
+                           curl=c.evidence.get("curl"))
+                for c, r in failing[:MAX_FAILURES_SHOWN]
             ]
             status = "failed" if failures else ("passed" if touched else "skipped")
             document = Document(title=req.source.title or req.source.file, url=req.source.url or None)
             rows.append(RequirementRow(id=rid, level=req.level, title=req.title, source=str(req.source),
-                                       document=document, status=status, cases=len(touched), failures=failures))
+                                       document=document, status=status, cases=len(touched), failures=failures,
+                                       failures_omitted=len(failing) - len(failures)))
         rows.sort(key=lambda r: (STATUS_ORDER[r["status"]], r["level"] != "MUST"))
         return rows
 
@@ -162,6 +179,12 @@ class RunRecord:
             return "not-assessed"
         must_failed = any(r["status"] == "failed" and r["level"] == "MUST" for r in rows)
         return "non-conformant" if must_failed else "conformant"
+
+    def _exchanges(self, rows: list[RequirementRow]) -> dict[str, Any]:
+        """Case id -> its redacted exchange (request, response, elapsed_s), once for every case a failure names."""
+        named = {f["exchange"] for row in rows for f in row["failures"]}
+        return {c.case_id: {k: c.evidence.get(k) for k in ("request", "response", "elapsed_s")}
+                for c in self.cases if c.case_id in named}
 
     def to_json(self, *, complete: bool = True) -> ResultsDocument:
         """The ``results.json`` document; ``complete=False`` for a run still going or cut short: its verdict
@@ -185,6 +208,7 @@ class RunRecord:
             "not_assessed_reason": reason,
             "complete": complete,
             "requirements": rows,
+            "exchanges": self._exchanges(rows),
             "requests": {"sent": self.sent, "billable": self.billable_sent,
                          "skipped": sum(1 for c in self.cases if c.skipped), "retried": self.retried,
                          "sequence_sha256": self._sequence.hexdigest()},

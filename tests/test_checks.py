@@ -269,3 +269,45 @@ def test_every_check_is_exercised_here(registered):
     behaviour = registered.behaviour
     mentioned = registered.name in text or (behaviour is not None and behaviour.id.slug in text)
     assert mentioned, f"check {registered.name!r} has no unit test in tests/test_checks.py"
+
+
+# ------------------------------------------------------------------ the JSON text (RFC 8259)
+
+
+def _text(c: Case) -> str:
+    return json.dumps(faithful(WORLD, c))
+
+
+@pytest.mark.parametrize("raw, requirement", [
+    pytest.param(lambda t: b"\xef\xbb\xbf" + t.encode(), "json.strict", id="byte-order-mark"),
+    pytest.param(lambda t: t.replace('"created": ', '"x": NaN, "created": ', 1).encode(), "json.strict", id="NaN"),
+    pytest.param(lambda t: t.replace('"created": ', '"created": "now", "created": ', 1).encode(),
+                 "json.interoperable", id="duplicate-name"),
+    pytest.param(lambda t: t.replace('"created": ', '"x": 1e999, "created": ', 1).encode(),
+                 "json.interoperable", id="number-beyond-a-double"),
+])
+def test_json_only_a_lenient_parser_reads_fails_its_rfc_8259_requirement(raw, requirement):
+    c = case("worldrouter", REQUIRED_ONLY)
+    results = judged(WORLD, c, answer(raw=raw(_text(c))))
+    assert failed(results) == {requirement}, results.get(requirement)
+    assert json.dumps(results, allow_nan=False)  # the judged values stay finite
+    clean = judged(WORLD, c, answer(raw=_text(c).encode()))
+    assert clean["json.strict"] == [(True, "")] and clean["json.interoperable"] == [(True, "")]
+
+
+def test_an_image_declaring_more_pixels_than_the_request_can_need_is_not_decoded():
+    c = case("worldrouter", REQUIRED_ONLY)
+    body = faithful(WORLD, c)
+    body["data"][0]["b64_json"] = b64_image(4200, 4200)  # 17.6 M pixels; the largest documented size is 8.3 M
+    results = judged(WORLD, c, answer(body))
+    assert not results["gen.image.decodes"][0][0]
+    assert "declares 4200x4200 pixels" in results["gen.image.decodes"][0][1]
+
+
+def test_only_the_images_asked_for_are_decoded():
+    c = case("worldrouter", N2)
+    body = faithful(WORLD, c)
+    body["data"] += [{"b64_json": "not an image"}] * 50
+    results = judged(WORLD, c, answer(body))
+    assert len(results["gen.image.decodes"]) == 2 and all(ok for ok, _ in results["gen.image.decodes"])
+    assert failed(results) == {"gen.data.count"}

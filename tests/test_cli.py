@@ -35,7 +35,9 @@ def test_router_accepting_1000x1000_fails_the_multiple_of_16_rule(tmp_path):
     assert failed_ids(results) == {"gen.gpt-image-2.size.multiple-of-16"}
     row, = (r for r in results["requirements"] if r["status"] == "failed")
     assert row["source"] == "000_ff80a2310c358538.txt: 'Both edges must be multiples of 16px.'"
-    assert {f["request"]["body"]["size"] for f in row["failures"]} >= {"1024x1032"}
+    exchanges = results["exchanges"]
+    assert {exchanges[f["exchange"]]["request"]["body"]["size"] for f in row["failures"]} >= {"1024x1032"}
+    assert all(f["request"] is None and f["curl"].startswith("curl ") for f in row["failures"])  # stored once
     assert "gen.gpt-image-2.size.multiple-of-16" in (tmp_path / "worldrouter" / "report.html").read_text()
 
 
@@ -191,9 +193,10 @@ def test_image_url_inputs_are_fetched_by_the_router_and_skipped_without_a_url(tm
     missing = f"http://127.0.0.1:{free_ports()[0]}/missing.png"
     proc = run_cli(*args, "--input-image-url", missing, "--report-dir", str(tmp_path / "bad"), cwd=tmp_path)
     assert proc.returncode == 1
-    rows = {r["id"]: r for r in read_results(tmp_path / "bad", "imagerouter")["requirements"]}
+    bad = read_results(tmp_path / "bad", "imagerouter")
+    rows = {r["id"]: r for r in bad["requirements"]}
     failures = rows["gen.accepts-valid"]["failures"] + rows["edit.accepts-valid"]["failures"]
-    assert {f["request"]["body"]["image"] for f in failures} == {missing}
+    assert {bad["exchanges"][f["exchange"]]["request"]["body"]["image"] for f in failures} == {missing}
     assert all("image as URL" in f["case"] for f in failures) and len(failures) == 2
 
     with running_router(load_profile("imagerouter"), api_key="sk-url-test") as url:

@@ -182,3 +182,93 @@ def test_image_urls_aimed_at_the_harness_network_are_never_fetched(tmp_path, pro
     else:
         assert proc.returncode == 1 and any(r.endswith(breaks) for r in failed_ids(results)), failed_ids(results)
         assert "internal address" in (tmp_path / profile / "report.html").read_text()
+
+
+def _png_of_zeros(width: int, height: int) -> bytes:
+    """A valid, all-transparent RGBA PNG of ``width`` x ``height``, compressed as it streams (never allocated whole)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    squeeze = zlib.compressobj(9)
+    row = b"\0" * (1 + 4 * width)  # filter byte + pixels
+    idat = b"".join(squeeze.compress(row) for _ in range(height)) + squeeze.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="module")
+def huge_png() -> bytes:
+    return _png_of_zeros(13000, 13000)  # about 660 kB; 676 MB once decoded
+
+
+def _hostile_run(tmp_path, fault, *, profile="worldrouter", models=("gpt-image-2",), timeout="10"):
+    with running_router(load_profile(profile), api_key=KEY, fault=fault) as url:
+        args = ["--models", ",".join(models)] if models else []
+        started = time.monotonic()
+        proc = run_cli("run", "--profile", profile, "--router-url", url, *args, "--timeout", timeout,
+                       "--report-dir", str(tmp_path), cwd=tmp_path, env={"ROUTER_API_KEY": KEY})
+        elapsed = time.monotonic() - started
+    artifacts = {p.name: p for p in (tmp_path / profile).iterdir()}
+    assert {"results.json", "report.html", "junit.xml"} <= set(artifacts), proc.stderr[-2000:]
+    for path in artifacts.values():
+        assert path.stat().st_size < 20 * 1024 * 1024, (path, path.stat().st_size)
+        assert _leaks(path.read_text(errors="replace")) == [], path
+    assert _leaks(proc.stdout + proc.stderr) == []
+    json.loads((tmp_path / profile / "results.json").read_text(), parse_constant=lambda token: pytest.fail(token))
+    return proc, read_results(tmp_path, profile), elapsed
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def test_huge_declared_images_are_refused_from_their_header_and_memory_stays_bounded(tmp_path, huge_png):
+    b64 = base64.b64encode(huge_png).decode()
+
+    def payload(body, target):
+        body["data"] = [{"b64_json": b64} for _ in body.get("data") or [None]] * 3
+        return body
+
+    fault = Fault("huge-images", "three 13000x13000 PNGs per answer", "image.decodes", payload=payload)
+    proc, results, _ = _hostile_run(tmp_path, fault)
+    assert proc.returncode == 1
+    assert "gen.image.decodes" in failed_ids(results)
+    assert _peak_rss_mb() < 1024, _peak_rss_mb()
+    messages = [f["message"] for r in results["requirements"] for f in r["failures"] if r["id"] == "gen.image.decodes"]
+    assert any("declares 13000x13000 pixels" in m for m in messages), messages[:3]
+
+
+def test_thousands_of_undecodable_items_and_headers_keep_every_artifact_small(tmp_path):
+    async def respond(request):
+        body = {"created": int(time.time()), "data": [{"b64_json": "AAAA" * 5} for _ in range(2000)]}
+        return JSONResponse(body, headers={f"x-junk-{i}": "j" * 10 for i in range(3000)})
+
+    fault = Fault("junk-flood", "2000 undecodable data[] items and 3000 headers on every answer", "data.count",
+                  respond=respond)
+    proc, results, _ = _hostile_run(tmp_path, fault)
+    assert proc.returncode == 1
+    assert {"gen.data.count", "gen.image.decodes"} <= failed_ids(results)
+    for row in results["requirements"]:
+        assert len(row["failures"]) <= 10
+    sizes = {p.name: p.stat().st_size for p in (tmp_path / "worldrouter").iterdir()}
+    assert sizes["results.json"] < 2_000_000 and sizes["report.html"] < 8_000_000, sizes
+
+
+@pytest.mark.parametrize("text, finding, level_must", [
+    pytest.param(lambda t: t.replace('"created": ', '"created": 1e999, "x": ', 1), "json.interoperable", True,
+                 id="created-1e999"),  # and created is no longer a number: response.schema (MUST)
+    pytest.param(lambda t: t.replace('"created": ', '"nan_field": NaN, "created": ', 1), "json.strict", True,
+                 id="NaN"),
+    pytest.param(lambda t: t.replace('"created": ', '"inf": -Infinity, "created": ', 1), "json.strict", True,
+                 id="-Infinity"),
+])
+def test_json_that_python_forgives_is_a_finding_and_results_stay_strict_json(tmp_path, text, finding, level_must):
+    fault = Fault("loose-json", "JSON only a lenient parser reads", finding, encode=lambda t: text(t).encode())
+    proc, results, _ = _hostile_run(tmp_path, fault)
+    assert finding in failed_ids(results)
+    assert proc.returncode == (1 if level_must else 0)

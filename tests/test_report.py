@@ -52,7 +52,8 @@ def test_non_conformant_report_shows_the_failure_first_with_its_source_and_a_wor
 
     curl = html.unescape(re.search(r"<pre class='irc-curl'>(.*?)</pre>", first_row, re.S).group(1))
     assert curl.startswith("curl ") and "$ROUTER_API_KEY" in curl and url in curl
-    failure = read_results(out, "worldrouter")["requirements"][0]["failures"][0]
+    results = read_results(out, "worldrouter")
+    failure = results["exchanges"][results["requirements"][0]["failures"][0]["exchange"]]
     if shutil.which("curl") is None:
         pytest.fail("curl is needed to replay the report's curl line (.ci/run installs it)")
     replay = subprocess.run(["bash", "-c", curl + " -o /dev/null -w '%{http_code}'"], capture_output=True, text=True,

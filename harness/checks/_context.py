@@ -18,6 +18,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from PIL import Image, UnidentifiedImageError
 
 from ..derive.schema import compiled_validator
+from .._json import Parsed
+from ..rules.size import geometry, parse_size, size_segments
 from ..spec import Case, ModelEndpoint, Profile
 from ..spec.requirements import BehaviourId
 from ..transport.client import Exchange
@@ -104,6 +106,16 @@ class CheckContext:
         return self.parsed[0]
 
     @property
+    def parsed_json(self) -> Parsed | None:
+        """The body as read by :func:`harness._json.parse` (with its deviations), ``None`` when not JSON."""
+        if not self.answered:
+            return None
+        try:
+            return self.exchange.parsed_json()
+        except ValueError:
+            return None
+
+    @property
     def data(self) -> list[Any] | None:
         """``data`` of a JSON object body when it is a list (else nothing more can be read)."""
         body = self.body
@@ -127,20 +139,62 @@ class CheckContext:
 
     # ------------------------------------------------------------------ images
 
+    @property
+    def images_asked(self) -> int:
+        """How many images the request asked for (``n``, default 1)."""
+        n = self.expected("n")
+        return n if isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 128 else 1
+
+    @property
+    def max_pixels(self) -> int:
+        """The most pixels an image of this answer is decoded at: 4x the asked ``size`` (at least 1024x1024),
+        else twice the largest size the profile documents (at least 4096x4096); see :func:`largest_pixels`."""
+        asked = parse_size(self.expected("size"))
+        if asked is not None:
+            return max(4 * asked[0] * asked[1], 1024 * 1024)
+        return max(2 * largest_pixels(self.profile), 4096 * 4096)
+
     @cached_property
     def images(self) -> list[DecodedImage]:
-        """Every item of ``data`` decoded from the field the request selects (``b64_json`` or a fetched ``url``)."""
+        """The first :attr:`images_asked` items of ``data`` decoded from the field the request selects (``b64_json``
+        or a fetched ``url``); more are never decoded (``data.count`` judges how many came). An image whose
+        header declares more than :attr:`max_pixels` is not decoded either."""
         fields = self.target.image_fields_for(self.case.body)
         decoded = []
-        for index, item in enumerate(self.data or []):
-            image, problem = _image_of(item, fields, self.exchange)
+        for index, item in enumerate((self.data or [])[:self.images_asked]):
+            image, problem = _image_of(item, fields, self.exchange, self.max_pixels)
             decoded.append(DecodedImage(index, image, problem))
             if image is not None:
                 self.images_seen.append(image)
         return decoded
 
 
-def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange) -> tuple[Image.Image | None, str]:
+_LARGEST: dict[str, int] = {}
+
+
+def largest_pixels(profile: Profile) -> int:
+    """The most pixels any documented ``size`` of ``profile`` has (0 when it documents none as ``WxH``)."""
+    if profile.sha256 not in _LARGEST:
+        _LARGEST[profile.sha256] = _largest_pixels(profile)
+    return _LARGEST[profile.sha256]
+
+
+def _largest_pixels(profile: Profile) -> int:
+    best = 0
+    for target in profile.model_endpoints():
+        param = target.params.get("size")
+        if param is None:
+            continue
+        for value in param.rule_value("allowed") or param.choices or ():
+            parsed = parse_size(value)
+            best = max(best, parsed[0] * parsed[1] if parsed else 0)
+        for w, _lo, hi, _step in size_segments(geometry(param), None) if geometry(param) else ():
+            best = max(best, w * hi)
+    return best
+
+
+def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange,
+              max_pixels: int) -> tuple[Image.Image | None, str]:
     """The decoded image of one ``data[]`` item, from the first of ``fields`` it carries."""
     if not isinstance(item, dict):
         return None, f"not an object: {str(item)[:80]!r}"
@@ -148,7 +202,7 @@ def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange) -> tuple[I
     if field_name is None:
         return None, f"no {' or '.join(fields)} field"
     if field_name == "b64_json":
-        return _decode(item[field_name])
+        return _decode(item[field_name], max_pixels)
     if not isinstance(item[field_name], str):
         return None, f"{field_name} is not a string: {str(item[field_name])[:80]!r}"
     download = exchange.downloads.get(item[field_name])
@@ -156,22 +210,27 @@ def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange) -> tuple[I
         return None, f"url {str(item[field_name])[:120]!r} was not fetched"
     if download.error or download.status != 200:
         return None, f"GET {download.url[:120]}: {download.error or f'HTTP {download.status}'}"
-    return _open(download.content)
+    return _open(download.content, max_pixels)
 
 
-def _decode(b64: Any) -> tuple[Image.Image | None, str]:
+def _decode(b64: Any, max_pixels: int) -> tuple[Image.Image | None, str]:
     if not isinstance(b64, str) or not b64:
         return None, "no base64 image string"
     try:
         raw = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError) as exc:
         return None, f"not valid base64 ({exc})"
-    return _open(raw)
+    return _open(raw, max_pixels)
 
 
-def _open(raw: bytes) -> tuple[Image.Image | None, str]:
+def _open(raw: bytes, max_pixels: int) -> tuple[Image.Image | None, str]:
+    """Decode ``raw``, checking the declared dimensions from the header first (decoding allocates them)."""
     try:
         image = Image.open(io.BytesIO(raw))
+        width, height = image.size
+        if width * height > max_pixels:
+            return None, (f"declares {width}x{height} pixels, more than the {max_pixels:,} an answer to this request "
+                          "can need; not decoded")
         image.load()
     # Pillow signals a corrupt file with SyntaxError or EOFError as well as OSError
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:

@@ -95,7 +95,9 @@ class _Router:
                 return answer
         base_url = str(request.base_url).rstrip("/") + self.profile.base_path
         payload = await asyncio.to_thread(self.payload, target, body, base_url)
-        return Response(json.dumps(payload), media_type=self.fault.media_type or "application/json")
+        text = json.dumps(payload)
+        return Response(self.fault.encode(text) if self.fault.encode else text,
+                        media_type=self.fault.media_type or "application/json")
 
     def authorize(self, request: Request) -> None:
         ok = self.api_key is None or request.headers.get("authorization") == f"Bearer {self.api_key}"

@@ -93,6 +93,7 @@ class Fault:
     image: Callable[[ImageSpec, dict[str, Any]], ImageSpec] | None = None
     payload: Callable[[dict[str, Any], ModelEndpoint], dict[str, Any]] | None = None
     media_type: str | None = None
+    encode: Callable[[str], bytes] | None = None  # the 200 body's JSON text -> the bytes sent
 
     def __post_init__(self) -> None:
         if self.skip_rule is not None and self.violations is None:
@@ -365,6 +366,10 @@ for _fault in (
           "a router's answer, not a missing route", "accepts-valid", respond=_model_not_found),
     Fault("rate-limited", "answers every other request 429 with Retry-After: 0 (the harness retries)", None,
           intercept=_rate_limit),
+    Fault("json-bom", "sends a UTF-8 byte order mark before the JSON of every 200", "json.strict",
+          encode=lambda text: b"\xef\xbb\xbf" + text.encode()),
+    Fault("duplicate-created", "writes created twice, the first time as a string", "json.interoperable",
+          encode=lambda text: text.replace('{"created": ', '{"created": "now", "created": ', 1).encode()),
     Fault("attempt-without-region", "omits region from extra.routing.attempts items", "response.schema",
           profile="opengateway",
           payload=_edit(lambda body: body["extra"]["routing"]["attempts"][0].pop("region"), when="extra")),

@@ -21,6 +21,7 @@ import anyio.from_thread
 import httpx
 
 from .._errors import RouterUnreachable
+from .._json import Parsed, parse
 from .._redact import KEY_PLACEHOLDER, Redactor
 from ._urls import refusal
 from .forms import FormParts
@@ -48,7 +49,7 @@ class Limits:
     run_retry_budget_s: float = 300.0
     max_retries: int = 3
     max_headers: int = 100
-    max_header_chars: int = 2048
+    max_header_chars: int = 1024
 
     @classmethod
     def from_timeout(cls, timeout_s: float) -> Limits:
@@ -89,18 +90,30 @@ class Exchange:
     downloads: dict[str, Exchange] = field(default_factory=dict)
     form: list[tuple[str, str, bool]] | None = None
     redactor: Redactor = field(default_factory=lambda: Redactor(None), repr=False, compare=False)
+    _parsed: Parsed | ValueError | None = field(default=None, repr=False, compare=False)
 
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "")
 
+    def parsed_json(self) -> Parsed:
+        """The body read as JSON once (see :func:`harness._json.parse`: what RFC 8259 forbids is noted, and
+        the value is finite), every string redacted after decoding (a key sent as ``\\u`` escapes decodes
+        to the key); raises ``ValueError`` when it is not JSON."""
+        if self._parsed is None:
+            try:
+                parsed = parse(self.content)
+                parsed.value = self.redactor.value(parsed.value)
+                self._parsed = parsed
+            except ValueError as exc:
+                self._parsed = ValueError(str(exc)[:300])
+        if isinstance(self._parsed, ValueError):
+            raise self._parsed
+        return self._parsed
+
     def json(self) -> Any:
-        """The body parsed as JSON, every string redacted after decoding (a key sent as ``\\u`` escapes
-        decodes to the key); raises ``ValueError`` when it is not JSON (or nests absurdly deep)."""
-        try:
-            return self.redactor.value(json.loads(self.content))
-        except RecursionError:
-            raise ValueError("JSON nested too deeply to parse") from None
+        """The body's JSON value (see :meth:`parsed_json`); raises ``ValueError`` when it is not JSON."""
+        return self.parsed_json().value
 
 
 class RouterClient:
