@@ -192,6 +192,8 @@ class RunRecord:
         rows = self.requirement_rows()
         judged = sum(1 for c in self.cases if not c.skipped)
         verdict, reason = self.verdict(rows), self.not_assessed
+        if verdict == "not-assessed" and reason is None:
+            reason = "no case got an answer that could be judged (each failed in transport, or was skipped)"
         if not complete:
             verdict = "not-assessed"
             reason = reason or f"incomplete: the run ended or was stopped after {judged} judged cases"

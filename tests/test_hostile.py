@@ -26,6 +26,8 @@ from harness.reference import Fault
 from harness.reference._server import running_router
 from harness.transport.client import RouterClient
 
+from ._wire import read_request, wire_router
+from ._wire import response as wire_response
 from .conftest import failed_ids, read_results, run_cli
 
 KEY = "sk-live-HOSTILE-7f3a9c2e5b1d4088"
@@ -272,3 +274,95 @@ def test_json_that_python_forgives_is_a_finding_and_results_stay_strict_json(tmp
     proc, results, _ = _hostile_run(tmp_path, fault)
     assert finding in failed_ids(results)
     assert proc.returncode == (1 if level_must else 0)
+
+
+# ------------------------------------------------------------------ whole runs against routers that misbehave on the wire
+
+
+def _wire_drip(first: bytes):
+    def handler(conn, index):
+        read_request(conn)
+        conn.sendall(first)
+        for _ in range(100):
+            conn.sendall(b"a")
+            time.sleep(0.3)
+    return handler
+
+
+def _wire_answer(make):
+    def handler(conn, index):
+        read_request(conn)
+        conn.sendall(make())
+    return handler
+
+
+def _stacked_bomb() -> bytes:
+    import gzip
+
+    bomb = gzip.compress(gzip.compress(b"\0" * (256 * 1024 * 1024), compresslevel=9), compresslevel=9)
+    return wire_response(bomb, headers=("Content-Encoding: gzip, gzip",))
+
+
+_BOMB: list[bytes] = []
+
+
+def _bomb_once() -> bytes:
+    if not _BOMB:
+        _BOMB.append(_stacked_bomb())
+    return _BOMB[0]
+
+
+_ERROR = b'{"error": {"message": "no", "type": "invalid_request_error", "param": null, "code": null}}'
+
+#: name -> (the router, what results.json must say about it)
+_WIRE_ROUTERS = {
+    "headers-that-never-end": _wire_drip(b"HTTP/1.1 200 OK\r\nX-Slow: "),
+    "body-a-byte-every-300-ms": _wire_drip(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                           b"Content-Length: 100000\r\n\r\n{"),
+    "stacked-gzip-bomb": _wire_answer(_bomb_once),
+    "answers-past-content-length": _wire_answer(lambda: wire_response(_ERROR, status="400 Bad Request")
+                                                + wire_response(b'{"created": 1, "data": []}')),
+    "5000-headers": _wire_answer(lambda: wire_response(_ERROR, status="400 Bad Request",
+                                                       headers=tuple(f"X-H-{i}: {KEY}" for i in range(5000)))),
+    "not-http-at-all": _wire_answer(lambda: b"\x00\x01\x02 SSH-2.0-OpenSSH_9.6\r\n" * 50),
+    "closes-at-once": lambda conn, index: conn.close(),
+    "bom-and-nan-in-errors": _wire_answer(lambda: wire_response(b"\xef\xbb\xbf" + _ERROR.replace(b"null}}", b"NaN}}"),
+                                                                status="400 Bad Request")),
+}
+
+
+_WIRE_FINDINGS = {
+    "headers-that-never-end": "the router stopped answering",
+    "body-a-byte-every-300-ms": "the router stopped answering",
+    "stacked-gzip-bomb": "stacked Content-Encoding 'gzip, gzip' refused",
+    "answers-past-content-length": "valid request not served: HTTP 400",
+    "5000-headers": "RemoteProtocolError",  # past the parser's 100 kB header limit
+    "not-http-at-all": "RemoteProtocolError",
+    "closes-at-once": "no case got an answer",
+    "bom-and-nan-in-errors": "a UTF-8 byte order mark before the text; NaN (not a JSON number)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_WIRE_ROUTERS))
+def test_a_run_against_a_router_broken_on_the_wire_ends_in_time_with_its_reports(tmp_path, name):
+    if name == "stacked-gzip-bomb":
+        _bomb_once()  # made before the run: making it takes longer than --timeout
+    with wire_router(_WIRE_ROUTERS[name]) as url:
+        started = time.monotonic()
+        proc = run_cli("run", "--profile", "worldrouter", "--router-url", url, "--models", "gpt-image-2",
+                       "--timeout", "3", "--report-dir", str(tmp_path), cwd=tmp_path, env={"ROUTER_API_KEY": KEY})
+        elapsed = time.monotonic() - started
+    assert proc.returncode in (1, 3), proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert elapsed < 120, elapsed
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert _leaks(proc.stdout + proc.stderr) == []
+    for path in (tmp_path / "worldrouter").iterdir():
+        assert path.stat().st_size < 20 * 1024 * 1024, (path, path.stat().st_size)
+        assert _leaks(path.read_text(errors="replace")) == [], path
+    results = read_results(tmp_path, "worldrouter")
+    json.loads((tmp_path / "worldrouter" / "results.json").read_text(), parse_constant=lambda t: pytest.fail(t))
+    assert results["verdict"] in ("non-conformant", "not-assessed")
+    assert _WIRE_FINDINGS[name] in json.dumps(results), name
+    assert '"created": 1, "data": []' not in json.dumps(results)  # a smuggled answer is never read as the next one
+    assert "<html" in (tmp_path / "worldrouter" / "report.html").read_text()[:2000].lower()
+    assert _peak_rss_mb() < 1024
