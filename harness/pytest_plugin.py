@@ -77,7 +77,8 @@ def _run(config: pytest.Config) -> Run:
         try:
             profile = load_profile(config.getoption("--router-profile") or _DEFAULT_PROFILE)
             run = Run(profile, config_from(config.getoption, pytest_style=True), style=config.getoption("--router-option-style"),
-                      results_path=config.getoption("--router-results"))
+                      results_path=config.getoption("--router-results"),
+                      report_path=getattr(config.option, "htmlpath", None))
         except (HarnessError, ValueError) as exc:
             raise pytest.UsageError(str(exc)) from None
         except KeyError as exc:  # unknown fault

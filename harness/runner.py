@@ -76,13 +76,15 @@ class Run:
     ``style`` is how messages spell options (``cli``, ``pytest``, ``python``).
     ``results_path``: where ``results.json`` is kept up to date as the run
     goes (marked ``complete: false`` until :meth:`result` is written whole),
-    so a run killed midway leaves a valid partial document.
+    so a run killed midway leaves a valid partial document; ``report_path``
+    likewise gets a partial ``report.html`` (banner and requirement table),
+    which the finished report replaces.
     Raises :class:`MissingApiKey` (a ``router_url`` and no key), ``ValueError``
     for a ``models`` id the profile lacks and ``KeyError`` for an unknown ``fault``.
     """
 
     def __init__(self, profile: Profile, config: RunConfig = RunConfig(), *, style: str = "python",
-                 results_path: str | Path | None = None) -> None:
+                 results_path: str | Path | None = None, report_path: str | Path | None = None) -> None:
         require_api_key(config)
         self.profile = profile
         self.config = config
@@ -101,6 +103,7 @@ class Run:
         self._prefetched: dict[str, Exchange | None] = {}  # None: not sent (the guard stopped the run)
         self.guard = RunGuard(deadline_s=config.deadline, deadline_flag=flag("deadline", style=style))
         self._results_path = Path(results_path) if results_path else None
+        self._report_path = Path(report_path) if report_path else None
         self._checkpointed = 0.0
         self._interrupted = False
         self._prefetch_done = False
@@ -329,11 +332,22 @@ class Run:
         self.record.not_assessed = self.record.not_assessed or f"{reason} after {judged} judged cases"
 
     def checkpoint(self, *, force: bool = False) -> None:
-        """Rewrite ``results_path`` as ``complete: false`` (at most every 2 s unless ``force``)."""
-        if self._results_path is None or (not force and time.monotonic() - self._checkpointed < 2.0):
+        """Rewrite ``results_path`` as ``complete: false``, and ``report_path`` as a partial page (at most
+        every 2 s unless ``force``)."""
+        if (self._results_path is None and self._report_path is None) or \
+                (not force and time.monotonic() - self._checkpointed < 2.0):
             return
         self._checkpointed = time.monotonic()
-        self.result(complete=False).write(self._results_path)
+        partial = self.result(complete=False)
+        if self._results_path is not None:
+            partial.write(self._results_path)
+        if self._report_path is not None:
+            from .report import partial_report_html
+
+            self._report_path.parent.mkdir(parents=True, exist_ok=True)
+            staged = self._report_path.with_name(f".{self._report_path.name}.tmp")
+            staged.write_text(partial_report_html(partial.data), encoding="utf-8")
+            os.replace(staged, self._report_path)
 
     def not_assessed(self) -> bool:
         """Whether the run cannot be judged: the router could not be assessed, stopped answering (the

@@ -114,3 +114,22 @@ def test_sigterm_mid_run_leaves_a_partial_report_marked_incomplete(tmp_path):
     assert 0 < results["requests"]["sent"] < 60
     report = (tmp_path / "worldrouter" / "report.html").read_text()
     assert "interrupted" in report
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_run_killed_outright_still_leaves_a_readable_partial_report(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", "--profile", "worldrouter",
+                             "--latency", "0.3", "--report-dir", str(tmp_path)],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    report = tmp_path / "worldrouter" / "report.html"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (report.exists() and "gen.accepts-valid" in report.read_text()):
+        time.sleep(0.2)
+    time.sleep(2.5)  # past the next checkpoint
+    proc.kill()
+    proc.wait(timeout=10)
+    page = report.read_text(encoding="utf-8")
+    assert "This report is partial" in page and "Not assessed" in page
+    results = read_results(tmp_path, "worldrouter")
+    assert results["complete"] is False and results["verdict"] == "not-assessed"
+    assert results["requests"]["sent"] > 0

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
+
 from ._templates import render, requirement_anchor
 
-__all__ = ["evidence_html", "requirement_anchor", "summary_html"]
+__all__ = ["evidence_html", "partial_report_html", "requirement_anchor", "summary_html"]
 
 _VERDICT_TEXT = {"conformant": "Conformant", "non-conformant": "Non-conformant", "not-assessed": "Not assessed"}
 
@@ -42,6 +44,12 @@ def summary_html(data: dict[str, Any]) -> str:
     counts = {level: {status: sum(r["level"] == level and r["status"] == status for r in data["requirements"])
                       for status in ("passed", "failed", "skipped")} for level in ("MUST", "SHOULD")}
     return render("summary.html.j2", data=data, meta=_meta(data), counts=counts, verdict_text=_VERDICT_TEXT)
+
+
+def partial_report_html(data: dict[str, Any]) -> str:
+    """A whole page for a run still going or cut short (``complete: false``): the banner and requirement
+    table of ``data``, written as the run goes so that a killed run still leaves a readable report."""
+    return render("partial.html.j2", data=data, summary=Markup(summary_html(data)))
 
 
 def evidence_html(results: list[tuple[str, str, str, str]], evidence: dict[str, Any]) -> str:
