@@ -110,6 +110,16 @@ def _response_body(exchange: Exchange) -> Any:
         return text + (f"…[{len(exchange.content):,} bytes]" if len(exchange.content) > 2000 else "")
 
 
+def _timeline(exchange: Exchange) -> list[dict[str, Any]]:
+    """The event stream as a timeline: event type, seconds since the request left, characters of data
+    (the first 64 events; data itself is not repeated: base64 images)."""
+    rows: list[dict[str, Any]] = [{"event": e.event[:80], "at_s": round(e.at_s, 3), "size": e.size}
+                                  for e in (exchange.events or [])[:64]]
+    if exchange.stream_cut:
+        rows.append({"event": "(the stream ended in the middle of an event)", "at_s": None, "size": 0})
+    return rows
+
+
 def _shown_headers(headers: dict[str, str]) -> dict[str, str]:
     """The first 40 response headers, values over 256 characters cut (the checks saw all that was kept)."""
     shown = {name: truncate_payloads(value, keep=256) for name, value in list(headers.items())[:40]}
@@ -132,6 +142,7 @@ def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any
             "headers": _shown_headers(exchange.headers),
             **({"headers_not_kept": exchange.headers_dropped} if exchange.headers_dropped else {}),
             "body": _response_body(exchange),
+            **({"events": _timeline(exchange)} if exchange.events is not None else {}),
             "error": exchange.error,
         },
         "elapsed_s": round(exchange.elapsed_s, 3),

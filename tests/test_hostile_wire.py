@@ -166,3 +166,50 @@ def test_image_urls_on_public_hosts_or_the_routers_own_host_are_allowed():
     assert refusal("http://127.0.0.1:9999/i.png", router_host="127.0.0.1") is None
     assert refusal("http://127.0.0.2/i.png", router_host="127.0.0.1", allow_private=True) is None
     assert refusal("http://user:pw@127.0.0.1/i.png", router_host="127.0.0.1", allow_private=True) is not None
+
+
+def _event_stream(body: bytes, *, chunked_end: bool = True):
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+
+    def handler(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        conn.sendall(head + body)
+    return handler
+
+
+def test_an_event_stream_is_read_event_by_event_with_httpx_sse():
+    body = b'event: a\ndata: {"x": 1}\n\n: a comment\n\nevent: b\ndata: {"y":\ndata: 2}\nid: 7\n\n'
+    with wire_router(_event_stream(body)) as url:
+        client = _client(url)
+        try:
+            exchange = client.post("/images/generations", {"prompt": "p", "stream": True})
+        finally:
+            client.close()
+    assert exchange.error is None and not exchange.stream_cut
+    assert [(e.event, e.data, e.id) for e in exchange.events] == [("a", '{"x": 1}', ""), ("b", '{"y":\n2}', "7")]
+    assert all(e.at_s >= 0 for e in exchange.events)
+
+
+def test_an_event_stream_cut_in_the_middle_of_an_event_says_so():
+    body = b'event: a\ndata: {"x": 1}\n\nevent: image_generation.completed\ndata: {"b64_json": "iVBOR'
+    with wire_router(_event_stream(body)) as url:
+        client = _client(url)
+        try:
+            exchange = client.post("/images/generations", {"prompt": "p", "stream": True})
+        finally:
+            client.close()
+    assert [e.event for e in exchange.events] == ["a"] and exchange.stream_cut
+
+
+def test_an_event_stream_is_bounded_in_size_and_in_events():
+    endless_line = b"data: " + b"A" * 3_000_000
+    many = b"".join(b"event: e\ndata: %d\n\n" % i for i in range(1000))
+    for body, expected in ((endless_line, "exceeds"), (many, "more than 256 events")):
+        with wire_router(_event_stream(body)) as url:
+            client = RouterClient(url, api_key="k", limits=Limits(total_s=5, max_body_bytes=1_000_000))
+            try:
+                exchange = client.post("/images/generations", {"prompt": "p", "stream": True})
+            finally:
+                client.close()
+        assert expected in (exchange.error or ""), exchange.error
+        assert len(exchange.events or []) <= 256

@@ -100,3 +100,30 @@ def test_the_sdk_raises_its_typed_errors_from_our_error_answers(served):
         with pytest.raises(openai.AuthenticationError) as denied:
             wrong.images.generate(model=op.model, prompt="a red circle")
     assert KEY not in str(denied.value) and "sk-wrong" not in str(denied.value.body)
+
+
+@pytest.mark.parametrize("partials", [0, 2])
+def test_the_sdk_consumes_the_reference_routers_stream_on_both_endpoints(partials):
+    """``stream=True, partial_images=k``: k partial events (indexes 0..k-1), then one completed event whose
+    image decodes at the asked size and format, with usage that adds up (ImageGenStreamEvent, ImageEditStreamEvent)."""
+    profile = load_profile("openai")
+    with running_router(profile, api_key=KEY) as url:
+        with openai.OpenAI(base_url=url, api_key=KEY, max_retries=0, timeout=30) as client:
+            for op in (op for op in profile.model_endpoints() if op.stream is not None):
+                body = {**cheapest_body(op), "stream": True, "partial_images": partials, "size": "1024x1536"}
+                body.pop("n", None)
+                if op.endpoint == "edits":
+                    stream = client.images.edit(image=_as_file(input_image_data_uri(), 0),
+                                                **{k: v for k, v in body.items() if k != "image"})
+                else:
+                    stream = client.images.generate(**body)
+                events = list(stream)
+                kinds = [type(e).__name__ for e in events]
+                prefix = "ImageGen" if op.endpoint == "generations" else "ImageEdit"
+                assert kinds == [f"{prefix}PartialImageEvent"] * partials + [f"{prefix}CompletedEvent"], (op.name, kinds)
+                assert [e.partial_image_index for e in events[:-1]] == list(range(partials))
+                for event in events:
+                    image = Image.open(io.BytesIO(base64.b64decode(event.b64_json)))
+                    assert image.size == (1024, 1536) and image.format == "PNG", op.name
+                usage = events[-1].usage
+                assert usage.total_tokens == usage.input_tokens + usage.output_tokens

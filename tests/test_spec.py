@@ -117,3 +117,36 @@ def test_null_deletes_an_inherited_rule(tmp_path, worldrouter):
     op = load_profile(child).model_endpoint("generations", "gpt-image-2")
     assert "multiple_of" not in op.params["size"].rules and "max_edge" in op.params["size"].rules
     assert request_violations(load_profile(child), "generations", {"model": "gpt-image-2", "prompt": "p", "size": "1000x1000"}) == {}
+
+
+def test_the_openai_gpt_image_models_document_a_stream_per_endpoint():
+    profile = load_profile("openai")
+    gen = profile.model_endpoint("generations", "gpt-image-2").stream
+    edit = profile.model_endpoint("edits", "gpt-image-1-mini").stream
+    assert (gen.when, gen.partials, gen.media_type) == ("stream", "partial_images", "text/event-stream")
+    assert (gen.partial_event, gen.completed_event) == ("image_generation.partial_image", "image_generation.completed")
+    assert (edit.partial_event, edit.completed_event) == ("image_edit.partial_image", "image_edit.completed")
+    assert "usage" in gen.completed_schema["required"] and "partial_image_index" in gen.partial_schema["required"]
+    assert profile.model_endpoint("generations", "dall-e-3").stream is None
+    assert profile.model_endpoint("generations", "gpt-image-1").streams_for({"stream": True})
+    assert not profile.model_endpoint("generations", "gpt-image-1").streams_for({"stream": "true"})
+
+
+def _with_stream(tmp_path: Path, stream_yaml: str) -> Path:
+    return _write(tmp_path, (
+        "spec_version: 1\nname: streams\nextends: openai\n"
+        "models:\n  gpt-image-1:\n    response:\n      stream:\n" + stream_yaml
+    ), "streams.yaml")
+
+
+def test_a_stream_naming_a_parameter_the_model_lacks_names_file_and_field(tmp_path):
+    path = _with_stream(tmp_path, "        when: streaming\n")
+    with pytest.raises(SpecError, match=r"streams.yaml:\d+: models\.gpt-image-1\.response\.stream\.when: "
+                                        r"no parameter 'streaming'"):
+        load_profile(path)
+
+
+def test_an_unknown_key_in_a_stream_names_file_line_and_key(tmp_path):
+    path = _with_stream(tmp_path, "        chunked: true\n")
+    with pytest.raises(SpecError, match=r"streams.yaml:8: models\.gpt-image-1\.response\.stream: .*chunked"):
+        load_profile(path)

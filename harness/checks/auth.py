@@ -45,8 +45,9 @@ def auth_no_key_echo(ctx: CheckContext) -> Iterator[CheckResult]:
     sent = (ctx.exchange.request_headers.get("Authorization") or "").removeprefix("Bearer ")
     wrong = Redactor(sent if sent and sent != KEY_PLACEHOLDER else None)
     headers = "\n".join(f"{k}: {v}" for k, v in ctx.exchange.headers.items())
+    body = ctx.exchange.content + "\n".join(e.data for e in ctx.exchange.events or ()).encode()
     places = [name for name, echoed in (
-        ("body", KEY_PLACEHOLDER.encode() in ctx.exchange.content or wrong.bytes(ctx.exchange.content) != ctx.exchange.content),
+        ("body", KEY_PLACEHOLDER.encode() in body or wrong.bytes(body) != body),
         ("headers", KEY_PLACEHOLDER in headers or wrong.text(headers) != headers)) if echoed]
     yield ctx.result(AUTH_NO_KEY_ECHO, not places, f"the answer's {' and '.join(places)} repeat the API key it was sent")
 

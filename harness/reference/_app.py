@@ -31,6 +31,7 @@ from ..rules.values import decode_data_uri
 from ..transport.forms import body_from_form
 from ._faults import ErrorContext, Fault, RouterState, Validation, ValidRequest
 from ._images import generate, render_image
+from ._stream import stream_events, stream_response
 
 __all__ = ["INPUT_IMAGE_PATH", "create_app"]
 
@@ -95,6 +96,9 @@ class _Router:
                 return answer
         base_url = str(request.base_url).rstrip("/") + self.profile.base_path
         payload = await asyncio.to_thread(self.payload, target, body, base_url)
+        if target.streams_for(body):
+            events = await asyncio.to_thread(stream_events, target, body, payload)
+            return stream_response(events, media_type=self.fault.media_type or target.stream.media_type)  # type: ignore[union-attr]
         text = json.dumps(payload)
         return Response(self.fault.encode(text) if self.fault.encode else text,
                         media_type=self.fault.media_type or "application/json")

@@ -25,11 +25,12 @@ from .model import (
     ResponseSpec,
     Rule,
     Source,
+    StreamSpec,
 )
 from .requirements import BehaviourId
 
 __all__ = [
     "Case", "Condition", "Conflict", "ENDPOINT_PREFIX", "Endpoint", "ErrorSpec", "Header", "Model", "ModelEndpoint",
-    "PIL_FORMATS", "Param", "Profile", "Requirement", "ResponseSpec", "Rule", "Source", "BehaviourId",
+    "PIL_FORMATS", "Param", "Profile", "Requirement", "ResponseSpec", "Rule", "Source", "StreamSpec", "BehaviourId",
     "load_profile",
 ]

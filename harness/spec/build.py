@@ -33,6 +33,7 @@ from .model import (
     Profile,
     Requirement,
     ResponseSpec,
+    StreamSpec,
     Rule,
     Source,
 )
@@ -202,6 +203,7 @@ class _Builder:
             echo_fields=tuple(echo.get("fields", ())),
             echo_level=echo.get("level", "SHOULD"),
             echo_source=self.source(echo.get("source"), at + ("response", "echo", "source"), required=bool(echo)),
+            streams=self.streams(rraw.get("stream"), at + ("response", "stream"), served),
         )
         source = self.source(raw.get("source"), at + ("source",), required=False)
         billable = raw.get("billable", True)
@@ -209,8 +211,40 @@ class _Builder:
             ep: self.model_endpoint(name, ep, raw, response, source, billable, typed="json" in endpoints[ep].encodings)
             for ep in served if ep in endpoints
         }
+        for ep, target in model_endpoints.items():
+            stream = target.stream
+            for key, pname in (("when", stream.when if stream else None), ("partials", stream.partials if stream else None)):
+                if pname is not None and pname not in target.params:
+                    self.problem(at + ("response", "stream", key), f"no parameter {pname!r} on {ep} for this model")
         return Model(name=name, endpoints=model_endpoints, response=response,
                      source=source, billable=billable)
+
+    def streams(self, raw: dict[str, Any] | None, at: tuple[Any, ...], served: tuple[str, ...]) -> dict[str, StreamSpec]:
+        """``response.stream`` -> a :class:`StreamSpec` per served endpoint its ``events`` name."""
+        if not raw:
+            return {}
+        missing = [key for key in ("when", "events", "partial_schema", "completed_schema") if key not in raw]
+        for key in missing:  # checked here, after extends merged: an extending profile may override one key
+            self.problem(at, f"missing {key!r}")
+        if missing:
+            return {}
+        source = self.source(raw.get("source"), at + ("source",))
+        for key in ("partial_schema", "completed_schema"):
+            self._check_schema(raw.get(key, {}), at + (key,))
+        events = raw.get("events") or {}
+        for endpoint in events:
+            if endpoint not in served:
+                self.problem(at + ("events", endpoint), f"the model does not serve endpoint {endpoint!r}")
+        return {
+            endpoint: StreamSpec(
+                when=raw["when"], partials=raw.get("partials"), media_type=raw.get("media_type", "text/event-stream"),
+                partial_event=names["partial"], completed_event=names["completed"],
+                partial_schema=raw["partial_schema"], completed_schema=raw["completed_schema"],
+                source=source,  # type: ignore[arg-type]
+                image_field=raw.get("image_field", "b64_json"), index_field=raw.get("index_field", "partial_image_index"),
+            )
+            for endpoint, names in events.items() if endpoint in served and source is not None
+        }
 
     def model_endpoint(self, model: str, endpoint: str, raw: dict[str, Any], response: ResponseSpec,
                        source: Source | None, billable: bool, *, typed: bool) -> ModelEndpoint:

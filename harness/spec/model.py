@@ -28,6 +28,7 @@ __all__ = [
     "ResponseSpec",
     "Rule",
     "Source",
+    "StreamSpec",
 ]
 
 #: ``output_format`` value -> the format name Pillow reads and writes.
@@ -184,6 +185,31 @@ class Param:
 
 
 @dataclass(frozen=True)
+class StreamSpec:
+    """A model endpoint's answer when the request asks to stream: server-sent events.
+
+    The request parameter ``when`` set to true asks for it (OpenAI: ``stream``);
+    ``partials`` names the parameter giving the most partial-image events
+    (``partial_images``; ``None``: none). The answer is ``media_type``: zero or
+    more ``partial_event`` events whose ``index_field`` counts 0, 1, ..., then
+    exactly one ``completed_event``, then the end of the stream. Each event's
+    data is JSON matching ``partial_schema`` / ``completed_schema`` (the
+    ``type`` field equals the event name); ``image_field`` holds the base64 image.
+    """
+
+    when: str
+    partials: str | None
+    media_type: str
+    partial_event: str
+    completed_event: str
+    partial_schema: dict[str, Any]
+    completed_schema: dict[str, Any]
+    source: Source
+    image_field: str = "b64_json"
+    index_field: str = "partial_image_index"
+
+
+@dataclass(frozen=True)
 class ResponseSpec:
     """A model's 200 response.
 
@@ -202,6 +228,7 @@ class ResponseSpec:
     echo_fields: tuple[str, ...] = ()
     echo_level: str = "SHOULD"
     echo_source: Source | None = None
+    streams: dict[str, StreamSpec] = field(default_factory=dict)  # endpoint name -> its stream
 
 
 @dataclass(frozen=True)
@@ -240,6 +267,15 @@ class ModelEndpoint:
     def keeps(self, condition: Condition, body: dict[str, Any]) -> bool:
         """Whether ``body`` keeps ``condition`` (documented defaults applied as the schema applies them)."""
         return condition.kept(body, self.effective(body))
+
+    @property
+    def stream(self) -> StreamSpec | None:
+        """How this model answers on this endpoint when asked to stream (``None``: the profile documents no stream)."""
+        return self.response.streams.get(self.endpoint)
+
+    def streams_for(self, body: dict[str, Any]) -> bool:
+        """Whether ``body`` asks for a stream (its ``stream.when`` parameter is ``true``)."""
+        return self.stream is not None and body.get(self.stream.when) is True
 
     def image_fields_for(self, body: dict[str, Any]) -> tuple[str, ...]:
         """The ``data[]`` fields an image may come in for ``body`` (``response_format`` applied)."""

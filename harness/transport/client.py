@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import anyio.from_thread
 import httpx
+import httpx_sse
 
 from .._errors import RouterUnreachable
 from .._json import Parsed, parse
@@ -26,7 +27,7 @@ from .._redact import KEY_PLACEHOLDER, Redactor
 from ._urls import refusal
 from .forms import FormParts
 
-__all__ = ["Exchange", "RouterClient", "Limits", "KEY_PLACEHOLDER", "httpx_path"]
+__all__ = ["Exchange", "KEY_PLACEHOLDER", "Limits", "MAX_EVENTS", "RouterClient", "StreamEvent", "httpx_path"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,18 @@ class Limits:
         return cls(connect_s=min(10.0, timeout_s), total_s=timeout_s, retry_budget_s=min(60.0, timeout_s))
 
 
+@dataclass(frozen=True)
+class StreamEvent:
+    """One server-sent event as it arrived: ``event`` (``message`` when unnamed), ``data`` (redacted),
+    ``id``, ``at_s`` (seconds since the request left) and ``size`` (characters of its data)."""
+
+    event: str
+    data: str
+    id: str
+    at_s: float
+    size: int
+
+
 @dataclass
 class Exchange:
     """One request and what came back; ``error`` is set when no full answer arrived.
@@ -68,6 +81,9 @@ class Exchange:
     the retry budget could not pay for the wait. ``timed_out``: the answer
     did not complete within ``Limits.total_s``.
     ``form`` lists the multipart parts sent as ``(name, text or filename, is_file)``;
+    ``events`` holds the server-sent events of a ``text/event-stream`` answer
+    (``None`` for any other); ``stream_cut`` is true when the stream ended in
+    the middle of an event (after its last blank line came more text).
     ``downloads`` holds the fetched ``data[].url`` images by URL. ``headers`` holds
     at most :attr:`Limits.max_headers` of the response headers; ``headers_dropped``
     counts the rest.
@@ -87,6 +103,8 @@ class Exchange:
     timed_out: bool = False
     error: str | None = None
     headers_dropped: int = 0
+    events: list[StreamEvent] | None = None
+    stream_cut: bool = False
     downloads: dict[str, Exchange] = field(default_factory=dict)
     form: list[tuple[str, str, bool]] | None = None
     redactor: Redactor = field(default_factory=lambda: Redactor(None), repr=False, compare=False)
@@ -297,7 +315,7 @@ class RouterClient:
         started = time.monotonic()
         exchange.sent_at = time.time()
         try:
-            self._portal.call(self._exchange, request, exchange)
+            self._portal.call(self._exchange, request, exchange, started)
         except httpx.TimeoutException as exc:
             exchange.timed_out = True
             exchange.error = f"timed out ({type(exc).__name__}) after {time.monotonic() - started:.1f} s"
@@ -305,8 +323,9 @@ class RouterClient:
             exchange.error = self.redact(f"transport error: {type(exc).__name__}: {exc}"[:500])
         exchange.elapsed_s = time.monotonic() - started
 
-    async def _exchange(self, request: httpx.Request, exchange: Exchange) -> None:
-        """Send ``request`` and read its answer into ``exchange`` within ``limits.total_s`` seconds."""
+    async def _exchange(self, request: httpx.Request, exchange: Exchange, started: float) -> None:
+        """Send ``request`` and read its answer into ``exchange`` within ``limits.total_s`` seconds
+        (``started``: the monotonic clock when it left)."""
         limits = self.limits
         chunks: list[bytes] = []
         with anyio.move_on_after(limits.total_s) as deadline:
@@ -315,6 +334,9 @@ class RouterClient:
                 exchange.status = response.status_code
                 self._keep_headers(response, exchange)
                 exchange.error = _refused_body(response, limits)
+                if exchange.error is None and _is_event_stream(response):
+                    await self._read_events(response, exchange, started=started)
+                    return
                 size = 0
                 async for chunk in (response.aiter_bytes() if exchange.error is None else _nothing()):
                     size += len(chunk)
@@ -332,6 +354,24 @@ class RouterClient:
             what = "the rest of the answer" if exchange.status is not None else "an answer"
             exchange.error = f"no complete answer within {limits.total_s:g} s (--timeout); stopped waiting for {what}"
 
+    async def _read_events(self, response: httpx.Response, exchange: Exchange, *, started: float) -> None:
+        """Read a ``text/event-stream`` answer with httpx-sse into ``exchange.events``, within ``max_body_bytes``
+        and at most ``MAX_EVENTS`` events (the caller's deadline bounds the time)."""
+        bounded = _BoundedText(response, self.limits.max_body_bytes)
+        exchange.events = []
+        try:
+            async for sse in httpx_sse.EventSource(bounded).aiter_sse():  # type: ignore[arg-type]
+                if len(exchange.events) >= MAX_EVENTS:
+                    exchange.error = f"more than {MAX_EVENTS} events; stopped reading"
+                    return
+                exchange.events.append(StreamEvent(self.redact(sse.event[:200]), self.redact(sse.data),
+                                                   self.redact(sse.id[:200]), time.monotonic() - started,
+                                                   len(sse.data)))
+        except _TooLarge:
+            exchange.error = f"event stream exceeds {self.limits.max_body_bytes:,} characters; stopped reading"
+        finally:
+            exchange.stream_cut = bounded.seen and not bounded.ended_on_blank_line
+
     def _keep_headers(self, response: httpx.Response, exchange: Exchange) -> None:
         """At most ``limits.max_headers`` headers, names lower-cased, values cut; all redacted."""
         items = response.headers.multi_items()
@@ -340,6 +380,45 @@ class RouterClient:
             name, value = self.redact(name.lower())[:200], self.redact(value)
             exchange.headers[name] = value if len(value) <= cut else f"{value[:cut]}…[{len(value):,} chars]"
         exchange.headers_dropped = max(0, len(items) - self.limits.max_headers)
+
+
+#: The most server-sent events read from one answer (a stream documents a handful).
+MAX_EVENTS = 256
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _BoundedText:
+    """What httpx-sse reads of a response (its headers and ``aiter_text``), stopped at ``limit`` characters;
+    remembers whether the text ended on a blank line (the end of an event)."""
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        self._response, self._limit, self._size, self._tail = response, limit, 0, ""
+        self.seen = False
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self._response.headers
+
+    @property
+    def ended_on_blank_line(self) -> bool:
+        return self._tail.endswith(("\n\n", "\r\r", "\r\n\r\n"))
+
+    async def aiter_text(self) -> Any:
+        async for text in self._response.aiter_text():
+            self._size += len(text)
+            if self._size > self._limit:
+                raise _TooLarge
+            if text:
+                self.seen = True
+                self._tail = (self._tail + text)[-4:]
+            yield text
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    return response.headers.get("content-type", "").partition(";")[0].strip().lower() == "text/event-stream"
 
 
 async def _nothing() -> Any:
