@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # reports, and results.json says the run is incomplete
         config.stash[_SIGTERM_KEY] = signal.signal(signal.SIGTERM, _terminate)
     config.addinivalue_line("markers", "cases(*kinds): parametrize `case` with the plan's cases of these kinds "
-                                       "(valid, invalid, auth)")
+                                       "(valid, stream, invalid, auth)")
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -91,9 +91,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "case" not in metafunc.fixturenames:
         return
     marker = metafunc.definition.get_closest_marker("cases")
-    kinds = set(marker.args) if marker else {"valid", "invalid", "auth"}
+    kinds = set(marker.args) if marker else {"valid", "stream", "invalid", "auth"}
     cases = [c for c in _run(metafunc.config).plan if c.kind in kinds]
     metafunc.parametrize("case", cases, ids=[c.id for c in cases])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A suite test whose kind has no case in this profile (no streaming cases, say) is deselected, not skipped:
+    it was never a case, so it must not count as one."""
+    def parametrized_with_nothing(item: pytest.Item) -> bool:  # pytest's stand-in for an empty parameter set
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        return "case" in params and not isinstance(params["case"], Case)
+
+    empty = [item for item in items if parametrized_with_nothing(item)]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [item for item in items if item not in empty]
 
 
 def _case_of(item: pytest.Item) -> Case | None:

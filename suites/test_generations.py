@@ -25,3 +25,9 @@ def test_invalid_request_rejected(case, conformance_run):
 def test_valid_request_served(case, conformance_run):
     """A valid request is served: 200, JSON, schema, n images of the asked size and format."""
     conformance_run.execute(case)
+
+
+@pytest.mark.cases("stream")
+def test_streamed(case, conformance_run):
+    """A valid request asking to stream is served as server-sent events: partial images, then one completed event."""
+    conformance_run.execute(case)

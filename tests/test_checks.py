@@ -311,3 +311,76 @@ def test_only_the_images_asked_for_are_decoded():
     results = judged(WORLD, c, answer(body))
     assert len(results["gen.image.decodes"]) == 2 and all(ok for ok, _ in results["gen.image.decodes"])
     assert failed(results) == {"gen.data.count"}
+
+
+# ------------------------------------------------------------------ streams (kind "stream")
+
+OPENAI = load_profile("openai")
+STREAM_PLAN = build_plan(OPENAI, models=("gpt-image-1",))
+STREAM_3 = "gen.stream.served[gpt-image-1 partial_images=3]"
+
+
+def _stream_answer(c: Case, edit=None, *, content_type: str = "text/event-stream", cut: bool = False) -> Exchange:
+    from harness.reference._stream import stream_events
+    from harness.transport.client import StreamEvent
+
+    target = OPENAI.model_endpoint(c.endpoint, c.model)
+    events = stream_events(target, c.body, faithful(OPENAI, c))
+    if edit is not None:
+        events = edit(events)
+    exchange = answer(raw=b"", content_type=content_type)
+    exchange.events = [StreamEvent(name, json.dumps(data), "", 0.01 * i, len(json.dumps(data)))
+                       for i, (name, data) in enumerate(events)]
+    exchange.stream_cut = cut
+    return exchange
+
+
+def _stream_case(case_id: str = STREAM_3) -> Case:
+    return next(c for c in STREAM_PLAN if c.id == case_id)
+
+
+def test_a_faithful_stream_passes_every_stream_check():
+    c = _stream_case()
+    results = judged(OPENAI, c, _stream_answer(c))
+    assert failed(results) == set(), results
+    assert {"gen.stream.served", "gen.stream.events", "gen.stream.order", "gen.stream.images",
+            "gen.stream.usage"} <= set(results)
+
+
+def test_stream_served_fails_a_plain_json_answer_or_an_error():
+    c = _stream_case()
+    plain = judged(OPENAI, c, answer(faithful(OPENAI, c)))
+    assert failed(plain) == {"gen.stream.served"} and "the stream was ignored" in plain["gen.stream.served"][0][1]
+    broken = judged(OPENAI, c, answer({"error": {"message": "x"}}, status=500))
+    assert "not served: HTTP 500" in broken["gen.stream.served"][0][1]
+
+
+@pytest.mark.parametrize("edit, requirement, words", [
+    pytest.param(lambda ev: [(n, {**d, "type": "image_generation.partial"}) for n, d in ev], "gen.stream.events",
+                 "is none of", id="unknown-type"),
+    pytest.param(lambda ev: [("image_generation.completed", d) for _, d in ev], "gen.stream.events",
+                 "named 'image_generation.completed' but its type is", id="event-name-differs-from-type"),
+    pytest.param(lambda ev: [*ev[:-1], (ev[-1][0], {k: v for k, v in ev[-1][1].items() if k != "usage"})],
+                 "gen.stream.events", "'usage' is a required property", id="completed-without-usage"),
+    pytest.param(lambda ev: ev[:-1], "gen.stream.order", "no image_generation.completed", id="no-completed"),
+    pytest.param(lambda ev: [*ev, ev[-1]], "gen.stream.order", "2 image_generation.completed events", id="two-completed"),
+    pytest.param(lambda ev: [ev[-1], *ev[:-1]], "gen.stream.order", "events after", id="completed-first"),
+    pytest.param(lambda ev: [ev[1], ev[0], *ev[2:]], "gen.stream.order", "ran [1, 0, 2]", id="out-of-order"),
+    pytest.param(lambda ev: [ev[0], *ev], "gen.stream.order", "4 partial events; partial_images=3", id="too-many"),
+    pytest.param(lambda ev: [(n, {**d, "b64_json": "bm90IGFuIGltYWdl"}) for n, d in ev], "gen.stream.images",
+                 "cannot decode", id="undecodable"),
+    pytest.param(lambda ev: [*ev[:-1], (ev[-1][0], {**ev[-1][1], "usage": {**ev[-1][1]["usage"], "total_tokens": 1}})],
+                 "gen.stream.usage", "total_tokens=1", id="usage-off"),
+])
+def test_each_stream_check_fails_the_one_thing_it_judges(edit, requirement, words):
+    c = _stream_case()
+    results = judged(OPENAI, c, _stream_answer(c, edit))
+    assert requirement in failed(results), results
+    assert any(words in message for ok, message in results[requirement] if not ok), results[requirement]
+
+
+def test_a_stream_cut_mid_event_fails_the_order():
+    c = _stream_case()
+    results = judged(OPENAI, c, _stream_answer(c, cut=True))
+    assert failed(results) == {"gen.stream.order"}
+    assert "the stream ended in the middle of an event" in results["gen.stream.order"][0][1]

@@ -85,8 +85,9 @@ def test_api_key_never_appears_in_any_artifact(tmp_path, fault):
 @pytest.mark.parametrize("fault", sorted(name for name, f in FAULTS.items() if f.breaks))
 def test_every_fault_is_caught_by_its_requirement(tmp_path, fault):
     profile = FAULTS[fault].profile
-    proc = run_cli("run", "--profile", profile, "--fault", fault, "--timeout", "5", "--report-dir", str(tmp_path),
-                   cwd=tmp_path)
+    models = ["--models", ",".join(FAULTS[fault].models)] if FAULTS[fault].models else []
+    proc = run_cli("run", "--profile", profile, "--fault", fault, *models, "--timeout", "5",
+                   "--report-dir", str(tmp_path), cwd=tmp_path)
     results = read_results(tmp_path, profile)
     caught = failed_ids(results)
     assert any(rid.endswith(FAULTS[fault].breaks) for rid in caught), (fault, caught)

@@ -22,6 +22,7 @@ from . import served  # noqa: F401, I001
 from . import rejected  # noqa: F401
 from . import auth  # noqa: F401
 from . import json_text  # noqa: F401
+from . import streamed  # noqa: F401
 from ._catalogue import catalogue
 from ._context import CheckContext
 from ._registry import BEHAVIOURS, CHECKS, Behaviour, Check, CheckResult, behaviour, check

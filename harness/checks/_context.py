@@ -25,7 +25,7 @@ from ..spec.requirements import BehaviourId
 from ..transport.client import Exchange
 from ._registry import CheckResult
 
-__all__ = ["NOT_A_REJECTION", "CheckContext", "DecodedImage"]
+__all__ = ["NOT_A_REJECTION", "CheckContext", "DecodedImage", "decode_b64_image", "largest_pixels"]
 
 #: Statuses that mean "not allowed", "not here" or "slow down", never "rejected as invalid": a request answered so
 #: was never judged against the rule it breaks (a 404 is the route or resource missing, 405 the method).
@@ -202,7 +202,7 @@ def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange,
     if field_name is None:
         return None, f"no {' or '.join(fields)} field"
     if field_name == "b64_json":
-        return _decode(item[field_name], max_pixels)
+        return decode_b64_image(item[field_name], max_pixels)
     if not isinstance(item[field_name], str):
         return None, f"{field_name} is not a string: {str(item[field_name])[:80]!r}"
     download = exchange.downloads.get(item[field_name])
@@ -213,7 +213,7 @@ def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange,
     return _open(download.content, max_pixels)
 
 
-def _decode(b64: Any, max_pixels: int) -> tuple[Image.Image | None, str]:
+def decode_b64_image(b64: Any, max_pixels: int) -> tuple[Image.Image | None, str]:
     if not isinstance(b64, str) or not b64:
         return None, "no base64 image string"
     try:

@@ -35,7 +35,7 @@ def auth_status_401(ctx: CheckContext) -> Iterator[CheckResult]:
         yield ctx.result(AUTH_STATUS_401, ctx.exchange.status == 401, f"answered HTTP {ctx.exchange.status}")
 
 
-@check(AUTH_NO_KEY_ECHO, kinds=("valid", "invalid", "auth"), level="SHOULD", cites=_auth_source,
+@check(AUTH_NO_KEY_ECHO, kinds=("valid", "stream", "invalid", "auth"), level="SHOULD", cites=_auth_source,
        title="no answer repeats the API key it was sent, in any spelling, in its body or headers (security)")
 def auth_no_key_echo(ctx: CheckContext) -> Iterator[CheckResult]:
     """The client redacted the real key (raw, JSON-escaped, base64, percent-encoded, hex) as it arrived, so a

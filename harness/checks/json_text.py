@@ -35,7 +35,7 @@ def _interoperable_source(profile: Profile, target: Any) -> Source:
                   title="RFC 8259: The JavaScript Object Notation (JSON) Data Interchange Format", url=_RFC_8259)
 
 
-@check(JSON_STRICT, kinds=("valid", "invalid", "auth"), cites=_strict_source,
+@check(JSON_STRICT, kinds=("valid", "stream", "invalid", "auth"), cites=_strict_source,
        title="every JSON answer is JSON text: no byte order mark, no NaN or Infinity")
 def json_strict(ctx: CheckContext) -> Iterator[CheckResult]:
     parsed = ctx.parsed_json
@@ -46,7 +46,7 @@ def json_strict(ctx: CheckContext) -> Iterator[CheckResult]:
     yield ctx.result(JSON_STRICT, not problems, "; ".join(problems))
 
 
-@check(JSON_INTEROPERABLE, kinds=("valid", "invalid", "auth"), level="SHOULD", cites=_interoperable_source,
+@check(JSON_INTEROPERABLE, kinds=("valid", "stream", "invalid", "auth"), level="SHOULD", cites=_interoperable_source,
        title="every JSON answer has unique object names and numbers a 64-bit float can hold")
 def json_interoperable(ctx: CheckContext) -> Iterator[CheckResult]:
     parsed = ctx.parsed_json

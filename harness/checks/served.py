@@ -23,7 +23,7 @@ from ..spec.requirements import (
 from ._context import CheckContext
 from ._registry import CheckResult, behaviour, check
 
-__all__ = ["ASPECT_TOLERANCE", "CREATED_TOLERANCE_S"]
+__all__ = ["ASPECT_TOLERANCE", "CREATED_TOLERANCE_S", "usage_sums"]
 
 #: How far ``created`` may be from the client's clock, in seconds (clock skew, queueing).
 CREATED_TOLERANCE_S = 3600
@@ -174,11 +174,18 @@ def usage_consistent(ctx: CheckContext) -> Iterator[CheckResult]:
     usage = ctx.body.get("usage") if ctx.accepted and ctx.data is not None else None
     if not isinstance(usage, dict) or _documents_usage(ctx.profile, ctx.target) is None:
         return
+    for passed, message in usage_sums(usage):
+        yield ctx.result(USAGE_CONSISTENT, passed, message)
+
+
+def usage_sums(usage: dict[str, Any]) -> Iterator[tuple[bool, str]]:
+    """``(adds up, message)`` for each sum in a ``usage`` object (token counts): total = input + output, and
+    each ``*_tokens_details`` block against its total (equal when it has both parts, at most when not)."""
     numbers = _ints(usage)
     if {"total_tokens", "input_tokens", "output_tokens"} <= set(numbers):
         total = numbers["input_tokens"] + numbers["output_tokens"]
-        yield ctx.result(USAGE_CONSISTENT, numbers["total_tokens"] == total,
-                         f"total_tokens={numbers['total_tokens']}, input_tokens + output_tokens = {total}")
+        yield (numbers["total_tokens"] == total,
+               f"total_tokens={numbers['total_tokens']}, input_tokens + output_tokens = {total}")
     for side in ("input", "output"):
         details = usage.get(f"{side}_tokens_details")
         tokens = numbers.get(f"{side}_tokens")
@@ -187,8 +194,8 @@ def usage_consistent(ctx: CheckContext) -> Iterator[CheckResult]:
         parts = list(_ints(details).values())
         # all parts present: they sum to the total; some missing: they cannot exceed it
         complete = {"image_tokens", "text_tokens"} <= set(details)
-        yield ctx.result(USAGE_CONSISTENT, sum(parts) == tokens if complete else sum(parts) <= tokens,
-                         f"{side}_tokens_details sum to {sum(parts)}, {side}_tokens={tokens}")
+        yield (sum(parts) == tokens if complete else sum(parts) <= tokens,
+               f"{side}_tokens_details sum to {sum(parts)}, {side}_tokens={tokens}")
 
 
 def _documents_transparency(profile: Profile, target: Any) -> Source | None:

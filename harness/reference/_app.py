@@ -97,8 +97,12 @@ class _Router:
         base_url = str(request.base_url).rstrip("/") + self.profile.base_path
         payload = await asyncio.to_thread(self.payload, target, body, base_url)
         if target.streams_for(body):
-            events = await asyncio.to_thread(stream_events, target, body, payload)
-            return stream_response(events, media_type=self.fault.media_type or target.stream.media_type)  # type: ignore[union-attr]
+            events: Any = await asyncio.to_thread(stream_events, target, body, payload)
+            if self.fault.stream is not None:
+                events = self.fault.stream(events)
+            if isinstance(events, Response):
+                return events
+            return stream_response(events, media_type=self.fault.stream_media_type or target.stream.media_type)  # type: ignore[union-attr]
         text = json.dumps(payload)
         return Response(self.fault.encode(text) if self.fault.encode else text,
                         media_type=self.fault.media_type or "application/json")

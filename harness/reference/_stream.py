@@ -76,14 +76,12 @@ def stream_events(target: ModelEndpoint, body: dict[str, Any], payload: dict[str
     return events
 
 
-def stream_response(events: list[tuple[str, dict[str, Any]]], *, media_type: str) -> EventSourceResponse:
-    """The events as a ``text/event-stream`` answer (``event:`` the name, ``data:`` the JSON)."""
-    async def send() -> AsyncIterator[dict[str, str]]:
+def stream_response(events: list[tuple[str | None, Any]], *, media_type: str) -> EventSourceResponse:
+    """The events as a ``text/event-stream`` answer (``event:`` the name, ``data:`` the JSON); an event whose
+    name is ``None`` is sent as its raw bytes (a fault's broken stream)."""
+    async def send() -> AsyncIterator[dict[str, str] | bytes]:
         for name, data in events:
-            yield {"event": name, "data": json.dumps(data)}
+            yield data if name is None else {"event": name, "data": json.dumps(data)}
             await asyncio.sleep(EVENT_GAP_S)
 
-    response = EventSourceResponse(send(), ping=600)
-    if media_type != "text/event-stream":
-        response.media_type = media_type
-    return response
+    return EventSourceResponse(send(), ping=600, media_type=media_type)

@@ -231,10 +231,7 @@ class _Builder:
         source = self.source(raw.get("source"), at + ("source",))
         for key in ("partial_schema", "completed_schema"):
             self._check_schema(raw.get(key, {}), at + (key,))
-        events = raw.get("events") or {}
-        for endpoint in events:
-            if endpoint not in served:
-                self.problem(at + ("events", endpoint), f"the model does not serve endpoint {endpoint!r}")
+        events = raw.get("events") or {}  # an endpoint the model does not serve (after an override) does not apply
         return {
             endpoint: StreamSpec(
                 when=raw["when"], partials=raw.get("partials"), media_type=raw.get("media_type", "text/event-stream"),

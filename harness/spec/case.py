@@ -16,8 +16,9 @@ __all__ = ["Case"]
 class Case:
     """One request of a run and what it proves.
 
-    ``kind`` is ``valid`` (expect 200 and images), ``invalid`` (expect a 4xx
-    error) or ``auth`` (expect 401/403). ``requirements[0]`` is the one the
+    ``kind`` is ``valid`` (expect 200 and images), ``stream`` (a valid request
+    asking to stream: expect 200 and server-sent events), ``invalid`` (expect
+    a 4xx error) or ``auth`` (expect 401/403). ``requirements[0]`` is the one the
     case exists for. ``auth`` is ``valid``, ``missing`` or ``wrong`` (which key
     the client sends). ``headers`` are extra request headers (``None``: do not
     send that header at all). ``params`` are the request fields an invalid case
@@ -52,7 +53,7 @@ class Case:
             "requirement": self.requirements[0],
             "requirements": list(self.requirements),
             "kind": self.kind,
-            "valid": self.kind == "valid",
+            "valid": self.kind in ("valid", "stream"),
             "billable": self.billable,
             "images": self.images,
             "endpoint": self.endpoint,

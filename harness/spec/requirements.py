@@ -15,7 +15,8 @@ from dataclasses import dataclass
 __all__ = [
     "ACCEPTS_VALID", "AUTH_NO_KEY_ECHO", "AUTH_REQUIRED", "AUTH_STATUS_401", "AUTH_WRONG_KEY", "BehaviourId",
     "CONTENT_TYPE", "DATA_COUNT", "ERROR_NO_IMAGE", "ERROR_PARAM", "ERROR_SHAPE", "ERROR_STATUS", "IMAGE_DECODES",
-    "IMAGE_DIMENSIONS", "IMAGE_FORMAT", "IMAGE_TRANSPARENT", "JSON_INTEROPERABLE", "JSON_STRICT", "MODEL_KNOWN", "REJECTION", "RESPONSE_CREATED",
+    "IMAGE_DIMENSIONS", "IMAGE_FORMAT", "IMAGE_TRANSPARENT", "JSON_INTEROPERABLE", "JSON_STRICT", "MODEL_KNOWN", "STREAM_EVENTS", "STREAM_IMAGES", "STREAM_ORDER",
+    "STREAM_SERVED", "STREAM_USAGE", "REJECTION", "RESPONSE_CREATED",
     "RESPONSE_ECHO", "RESPONSE_SCHEMA", "USAGE_CONSISTENT",
 ]
 
@@ -56,6 +57,11 @@ AUTH_STATUS_401 = BehaviourId("auth.status-401", per_endpoint=False)
 AUTH_NO_KEY_ECHO = BehaviourId("auth.no-key-echo", per_endpoint=False)
 AUTH_REQUIRED = BehaviourId("auth.required", per_endpoint=False)
 AUTH_WRONG_KEY = BehaviourId("auth.wrong-key", per_endpoint=False)
+STREAM_SERVED = BehaviourId("stream.served")
+STREAM_EVENTS = BehaviourId("stream.events")
+STREAM_ORDER = BehaviourId("stream.order")
+STREAM_IMAGES = BehaviourId("stream.images")
+STREAM_USAGE = BehaviourId("stream.usage")
 JSON_STRICT = BehaviourId("json.strict", per_endpoint=False)
 JSON_INTEROPERABLE = BehaviourId("json.interoperable", per_endpoint=False)
 

@@ -10,25 +10,18 @@ under test needs others, because every valid case costs real money.
 
 from __future__ import annotations
 
-import json
-import random
 from dataclasses import replace
-from collections.abc import Iterator
 from typing import Any
 
-from hypothesis import Phase, given, settings
-from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
-
-from .derive.schema import request_violations
-from .rules import kind
-from .spec import Case, ModelEndpoint, Param, Profile, Rule
-from .spec import requirements as ids
-from .derive.strategies import (
+from ..derive.schema import request_violations
+from ..spec import Case, ModelEndpoint, Profile
+from ..spec import requirements as ids
+from ._draw import contested, draw, label_of, on_limit_values, with_value
+from ._invalid import InvalidCases
+from ..derive.strategies import (
     cheapest_body,
     input_image_data_uri,
     input_mask_data_uri,
-    invalid_body,
     keep_conditions,
     valid_body,
 )
@@ -38,63 +31,7 @@ _REJECTION = ids.REJECTION
 __all__ = ["build_plan"]
 
 
-def _draw(strategy: st.SearchStrategy[Any], count: int, seed: int) -> list[Any]:
-    """``count`` examples of ``strategy``, the same ones for the same ``seed``.
-
-    An empty strategy gives no examples: a rule that other rules already
-    imply (``max_pixels`` 2048x2048 under ``max_edge`` 2048) cannot be broken
-    on its own, so no case can test it alone and its requirement stays skipped.
-    """
-    drawn: list[Any] = []
-    if strategy.is_empty:
-        return drawn
-
-    @hypothesis_seed(seed)
-    @settings(
-        max_examples=count,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-    )
-    @given(strategy)
-    def collect(value: Any) -> None:
-        if len(drawn) < count and value not in drawn:
-            drawn.append(value)
-
-    collect()
-    return drawn
-
-
-def _label(value: Any, param: Param) -> str:
-    text = value if isinstance(value, str) and param.type == "string" else json.dumps(value)
-    return text if len(text) <= 40 else f"{text[:24]}…({len(text)} chars)"
-
-
-def _with(op: ModelEndpoint, base: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
-    """``base`` with ``name`` set to ``value``, the other parameters moved into every condition ``value`` triggers
-    (an ``output_compression`` gets its jpeg), so the body breaks no rule but the one ``value`` may break."""
-    return keep_conditions(op, {**base, name: value}) | {name: value}
-
-
-def _on_limit(param: Param) -> list[tuple[str, Any]]:
-    """``(rule kind, valid value exactly on its limit)`` for every rule of ``param`` whose kind has limits."""
-    found = []
-    for key, rule in param.rules.items():
-        on_limit = kind(key).on_limit
-        found += [(key, value) for value in (on_limit(param, rule) if on_limit else ())]
-    return found
-
-
-def _contested(op: ModelEndpoint, body: dict[str, Any]) -> bool:
-    """Whether ``body`` sends a value another document contradicts (its case judges nothing at MUST)."""
-    return any(name in op.params and value in op.params[name].conflicts for name, value in body.items()
-               if isinstance(value, (str, int, float, bool)))
-
-
-# ------------------------------------------------------------------ the plan
-
-
-class _PlanBuilder:
+class _PlanBuilder(InvalidCases):
     def __init__(self, profile: Profile, *, seed: int, examples: int, input_image_url: str | None) -> None:
         self.profile = profile
         self.seed = seed
@@ -116,7 +53,7 @@ class _PlanBuilder:
         headers = {**self.required_headers(), **(headers or {})}
         self.cases.append(Case(
             id=case_id, kind=kind, endpoint=op.endpoint, model=op.model, body=body,
-            requirements=(requirement, *also), billable=kind == "valid" and op.billable and not skip,
+            requirements=(requirement, *also), billable=kind in ("valid", "stream") and op.billable and not skip,
             origin=origin, auth=auth, note=note, headers=headers,
             encoding=encoding or self.encoding(op), params=params, skip=skip,
         ))
@@ -180,7 +117,7 @@ class _PlanBuilder:
             self.add(requirement=accepts, label=f"{op.model} multipart/form-data", kind="valid", op=op, body=base,
                      origin="example", encoding="multipart", note="the endpoint documents both encodings")
         headers = self.optional_headers()
-        for i, body in enumerate(_draw(valid_body(op), self.examples, self.seed)):
+        for i, body in enumerate(draw(valid_body(op), self.examples, self.seed)):
             self.add(requirement=accepts, label=f"{op.model} drawn {i + 1}", kind="valid", op=op,
                      body=body, origin="drawn", headers=headers)
 
@@ -210,8 +147,8 @@ class _PlanBuilder:
         for param in op.params.values():
             if not param.exercise:
                 continue
-            for key, value in _on_limit(param):
-                body = _with(op, base, param.name, value)
+            for key, value in on_limit_values(param):
+                body = with_value(op, base, param.name, value)
                 if request_violations(self.profile, op.endpoint, body):
                     continue
                 rid = param.rules[key].requirement.id
@@ -220,7 +157,7 @@ class _PlanBuilder:
                 also = (accepts, ids.IMAGE_DIMENSIONS.at(op.prefix)) if param.dimension_rules else (accepts,)
                 if param.name == "n":
                     also += (ids.DATA_COUNT.at(op.prefix),)
-                shown = value if param.dimension_rules else f"{param.name}={_label(value, param)}"
+                shown = value if param.dimension_rules else f"{param.name}={label_of(value, param)}"
                 self.add(requirement=param.rules[key].requirement.id, label=f"{shown} on the limit", kind="valid",
                          op=op, body=body, origin="boundary", also=also, note=f"valid: exactly at the {key} limit")
 
@@ -228,7 +165,7 @@ class _PlanBuilder:
         """Add ``requirement`` to the first planned valid case of ``op`` that sends ``name`` = ``value``."""
         for index, case in enumerate(self.cases):
             if case.kind == "valid" and case.model == op.model and case.endpoint == op.endpoint and not case.skip \
-                    and name in case.body and case.body[name] == value and not _contested(op, case.body):
+                    and name in case.body and case.body[name] == value and not contested(op, case.body):
                 self.cases[index] = replace(case, requirements=(*case.requirements, requirement))
                 return True
         return False
@@ -245,108 +182,21 @@ class _PlanBuilder:
                  note="the input image as a URL the router fetches",
                  skip="" if url else "no input image URL: pass --input-image-url with a PNG the router can fetch")
 
-    def invalid(self, op: ModelEndpoint) -> None:
-        for param in op.params.values():
-            for rule in param.rules.values():
-                self.rule_cases(op, param, rule)
-        for rule in op.conditions:
-            self.condition_cases(op, rule)
-        known = ids.MODEL_KNOWN.at(op.prefix)
-        # an unknown id in the documented format, if there is one, so that it breaks model.known alone
-        unknown = next((m for m in ("no-such-image-model", "no-such-owner/no-such-image-model")
-                        if request_violations(self.profile, op.endpoint, {**cheapest_body(op), "model": m}) ==
-                        {known: "model"}), "no-such-image-model")
-        self.add(requirement=known, label=unknown, kind="invalid", op=op, body={**cheapest_body(op), "model": unknown},
-                 origin="example", also=_REJECTION, params=("model",))
-
-    def rule_cases(self, op: ModelEndpoint, param: Param, rule: Rule) -> None:
-        """The invalid cases of one rule: its boundary value one step beyond the limit, then drawn values
-        (or, for a kind that is not ``drawn``, one example)."""
-        rid = rule.requirement.id
-        if rule.kind == "type" and self.encoding(op) == "multipart":
-            # form fields are text: the wrong type is text that does not parse as the documented one
-            self.add(requirement=rid, label=f"{param.name}=not-a-{param.type}", kind="invalid", op=op,
-                     body=_with(op, cheapest_body(op), param.name, f"not-a-{param.type}"), origin="example",
-                     also=_REJECTION, params=(param.name,))
+    def streaming(self, op: ModelEndpoint) -> None:
+        """Streaming cases where the model documents a stream: the cheapest body (one image) asking for it,
+        with no partial images and with the most the profile allows."""
+        stream = op.stream
+        if stream is None:
             return
-        also = _REJECTION
-        base = cheapest_body(op)
-        bodies: list[tuple[str, dict[str, Any]]] = []
-        rule_kind = kind(rule.kind)
-        if not rule_kind.drawn:
-            bodies += [("example", b) for b in _draw(invalid_body(op, rule), 1, self.seed)]
-        else:
-            beyond = rule_kind.beyond(param, rule) if rule_kind.beyond else None
-            if beyond is not None:
-                bodies.append(("boundary", _with(op, base, param.name, beyond)))
-            bodies += self.near_misses(op, param, rule, base)
-            seen = [b for _, b in bodies]
-            bodies += [("drawn", b) for b in _draw(invalid_body(op, rule), self.examples, self.seed) if b not in seen]
-        for origin, body in bodies:
-            label = _label(body.get(param.name), param) if param.name in body else f"without {param.name}"
-            if origin.startswith("near-miss"):  # quoted, so that a stray space shows
-                label = f"{json.dumps(body[param.name])}, {origin.removeprefix('near-miss: ')}"
-                origin = "near-miss"
-            self.add(requirement=rid, label=label, kind="invalid", op=op, body=body, origin=origin, also=also,
-                     params=(param.name,))
-
-    def near_misses(self, op: ModelEndpoint, param: Param, rule: Rule,
-                    base: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        """Up to one value of each kind of near miss (a sibling model's, the family's, another spelling), chosen by
-        the seed, each in the cheapest body and kept only when it breaks this rule and nothing else."""
-        hook = kind(rule.kind).near_misses
-        if hook is None:
-            return []
-        siblings = [(t.model, t.params[param.name]) for t in self.profile.model_endpoints()
-                    if t.model != op.model and param.name in t.params]
-        by_why: dict[str, list[tuple[str, Any]]] = {}
-        for why, value in hook(param, rule, siblings):
-            by_why.setdefault("sibling" if why.startswith("documented for") else why, []).append((why, value))
-        chooser = random.Random(f"{self.seed}:{rule.requirement.id}")
-        found = []
-        for candidates in by_why.values():
-            why, value = chooser.choice(candidates)
-            body = _with(op, base, param.name, value)
-            if request_violations(self.profile, op.endpoint, body) == {rule.requirement.id: param.name}:
-                found.append((f"near-miss: {why}", body))
-        return found
-
-    def condition_cases(self, op: ModelEndpoint, rule: Rule) -> None:
-        also = _REJECTION
-        involved = (*rule.value.then, *rule.value.when)
-        for body in _draw(invalid_body(op, rule), self.examples, self.seed):
-            shown = ", ".join(f"{k}={_label(body[k], op.params[k])}"
-                              for k in dict.fromkeys((*rule.value.when, *rule.value.then)) if k in body)
-            self.add(requirement=rule.requirement.id, label=shown, kind="invalid", op=op, body=body,
-                     origin="drawn", also=also, params=involved)
-
-    def model_cases(self, op: ModelEndpoint) -> None:
-        """The rules on ``model`` itself, once per endpoint: a request without it; a model id out of the
-        documented format (the likeliest one: a documented id with its ``owner/`` dropped)."""
-        rules = self.profile.endpoints[op.endpoint].model_rules
-        base = cheapest_body(op)
-        bodies = []
-        if "required" in rules:
-            bodies.append((rules["required"], "without model", {k: v for k, v in base.items() if k != "model"}))
-        if "format" in rules:
-            bare = op.model.split("/", 1)[-1]
-            bodies.append((rules["format"], json.dumps(bare), {**base, "model": bare}))
-        for rule, label, body in bodies:
-            if request_violations(self.profile, op.endpoint, body) == {rule.requirement.id: "model"}:
-                self.add(requirement=rule.requirement.id, label=label, kind="invalid", op=op, body=body,
-                         origin="example", also=_REJECTION, params=("model",))
-
-    def header_cases(self, op: ModelEndpoint) -> None:
-        also = (ids.ERROR_SHAPE.slug, ids.ERROR_NO_IMAGE.slug)
-        for rule in self.profile.header_rules():
-            if rule.kind == "required":
-                headers: dict[str, str | None] = {rule.param: None}
-                label = f"without {rule.param}"
-            else:
-                wrong = "text/plain" if rule.param.lower() == "content-type" else "none-such"
-                headers, label = {rule.param: wrong}, f"{rule.param}: {wrong}"
-            self.add(requirement=rule.requirement.id, label=label, kind="invalid", op=op, body=cheapest_body(op),
-                     origin="example", also=also, headers=headers)
+        base = {k: v for k, v in cheapest_body(op).items() if k != "n"}
+        partials = op.params.get(stream.partials) if stream.partials else None
+        counts: list[int | None] = sorted({0, partials.rule_value("maximum", 0)}) if partials is not None else [None]
+        also = tuple(b.at(op.prefix) for b in (ids.STREAM_EVENTS, ids.STREAM_ORDER, ids.STREAM_IMAGES))
+        for count in counts:
+            body = {**base, stream.when: True, **({stream.partials: count} if count is not None else {})}
+            label = f"{op.model} {stream.partials}={count}" if count is not None else op.model
+            self.add(requirement=ids.STREAM_SERVED.at(op.prefix), label=label, kind="stream", op=op, body=body,
+                     origin="example", also=also)
 
     def auth(self, op: ModelEndpoint) -> None:
         for auth, rid in (("missing", ids.AUTH_REQUIRED.slug), ("wrong", ids.AUTH_WRONG_KEY.slug)):
@@ -366,6 +216,8 @@ class _PlanBuilder:
             self.invalid(op)
         for op in ops:
             self.valid(op)
+        for op in ops:
+            self.streaming(op)
         # valid cases of more than two images (n on its maximum) go last, so a generation budget spends on them last
         self.cases.sort(key=lambda c: c.kind == "valid" and c.images > 2)
         return self.cases
