@@ -110,11 +110,21 @@ def _response_body(exchange: Exchange) -> Any:
         return text + (f"…[{len(exchange.content):,} bytes]" if len(exchange.content) > 2000 else "")
 
 
+def _index_of(data: str) -> Any:
+    """The ``partial_image_index`` an event's JSON data carries (``None``: none, or not JSON)."""
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    index = value.get("partial_image_index") if isinstance(value, dict) else None
+    return index if isinstance(index, int) and not isinstance(index, bool) else None
+
+
 def _timeline(exchange: Exchange) -> list[dict[str, Any]]:
-    """The event stream as a timeline: event type, seconds since the request left, characters of data
-    (the first 64 events; data itself is not repeated: base64 images)."""
-    rows: list[dict[str, Any]] = [{"event": e.event[:80], "at_s": round(e.at_s, 3), "size": e.size}
-                                  for e in (exchange.events or [])[:64]]
+    """The event stream as a timeline: event type, partial image index, seconds since the request left,
+    characters of data (the first 64 events; data itself is not repeated: base64 images)."""
+    rows: list[dict[str, Any]] = [{"event": e.event[:80], "index": _index_of(e.data), "at_s": round(e.at_s, 3),
+                                   "size": e.size} for e in (exchange.events or [])[:64]]
     if exchange.stream_cut:
         rows.append({"event": "(the stream ended in the middle of an event)", "at_s": None, "size": 0})
     return rows

@@ -100,6 +100,7 @@ class ResultsDocument(TypedDict):
     not_assessed_reason: str | None
     complete: bool
     exchanges: dict[str, Any]
+    streams: dict[str, Any]
     requirements: list[RequirementRow]
     requests: RequestsSummary
 
@@ -119,6 +120,7 @@ class CaseRecord:
     evidence: dict[str, Any] = field(default_factory=dict)  # an Evidence, once the case was sent
     skipped: str | None = None
     transport_error: bool = False
+    stream: dict[str, Any] | None = None  # a streamed answer's timing: events, first_event_s, completed_s
 
 
 @dataclass
@@ -211,6 +213,7 @@ class RunRecord:
             "complete": complete,
             "requirements": rows,
             "exchanges": self._exchanges(rows),
+            "streams": {c.case_id: c.stream for c in self.cases if c.stream is not None},
             "requests": {"sent": self.sent, "billable": self.billable_sent,
                          "skipped": sum(1 for c in self.cases if c.skipped), "retried": self.retried,
                          "sequence_sha256": self._sequence.hexdigest()},

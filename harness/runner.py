@@ -9,6 +9,7 @@ sending, the checks, the evidence and the run's request digest.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import time
@@ -38,6 +39,26 @@ __all__ = ["CaseOutcome", "Run", "RunResult", "require_api_key"]
 
 #: A path no router serves, POSTed to tell "this endpoint is not here" from a real 404 answer.
 _NO_SUCH_ROUTE = "/__conformance-no-such-route__"
+
+
+def _stream_timing(profile: Profile, case: Case, exchange: Exchange) -> dict[str, Any] | None:
+    """A streamed answer's timing (seconds since the request left), for ``results.json``; ``None`` for any other."""
+    if exchange.events is None:
+        return None
+    target = profile.model_endpoint(case.endpoint, case.model)
+    completed = target.stream.completed_event if target is not None and target.stream is not None else None
+    def is_completed(event: Any) -> bool:
+        if event.event == completed:
+            return True
+        try:
+            data = json.loads(event.data)
+        except ValueError:
+            return False
+        return isinstance(data, dict) and data.get("type") == completed
+
+    done = next((e.at_s for e in exchange.events if is_completed(e)), None)
+    return {"events": len(exchange.events), "first_event_s": round(exchange.events[0].at_s, 3) if exchange.events else None,
+            "completed_s": round(done, 3) if done is not None else None}
 
 
 def _images_asked(case: Case) -> int:
@@ -304,6 +325,7 @@ class Run:
         verdict.results = [replace(r, message=client.redact(r.message)) if r.message else r for r in verdict.results]
         record.results = verdict.results
         record.evidence = build_evidence(exchange, verdict.images, redact=client.redact)
+        record.stream = _stream_timing(self.profile, case, exchange)
         self.checkpoint()
         return CaseOutcome(case, record, must=tuple(failures(verdict, self.levels, "MUST")),
                            should=tuple(failures(verdict, self.levels, "SHOULD")))
