@@ -213,3 +213,23 @@ def test_an_event_stream_is_bounded_in_size_and_in_events():
                 client.close()
         assert expected in (exchange.error or ""), exchange.error
         assert len(exchange.events or []) <= 256
+
+
+def test_a_stream_that_stalls_ends_at_the_timeout_with_the_events_seen_so_far():
+    def handler(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+                     b'event: image_generation.partial_image\ndata: {"partial_image_index": 0}\n\n')
+        time.sleep(20)
+
+    with wire_router(handler) as url:
+        client = _client(url)
+        try:
+            started = time.monotonic()
+            exchange = client.post("/images/generations", {"prompt": "p", "stream": True})
+            elapsed = time.monotonic() - started
+        finally:
+            client.close()
+    assert elapsed < 4.0
+    assert [e.event for e in exchange.events] == ["image_generation.partial_image"]
+    assert exchange.timed_out and "within 2 s" in exchange.error
