@@ -23,21 +23,28 @@ __all__ = ["RunGuard"]
 class RunGuard:
     """Decides whether the run may send another request.
 
-    ``deadline_s``: seconds from construction after which nothing more is
-    sent (``None``: no deadline); ``deadline_flag`` is how messages name it. ``trip_after``: consecutive unanswered
+    ``deadline_s``: seconds from :meth:`start` (the run's first connection)
+    after which nothing more is sent (``None``: no deadline);
+    ``deadline_flag`` is how messages name it. ``trip_after``: consecutive unanswered
     requests that stop the run. Thread-safe: workers share one guard.
     """
 
     def __init__(self, *, deadline_s: float | None, trip_after: int = 3, deadline_flag: str = "--deadline",
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._ends = None if deadline_s is None else clock() + deadline_s
+        self._ends: float | None = None
         self._deadline_s = deadline_s
         self._deadline_flag = deadline_flag
         self._trip_after = trip_after
         self._in_a_row = 0
         self._stopped: str | None = None
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the deadline's clock (idempotent)."""
+        with self._lock:
+            if self._ends is None and self._deadline_s is not None:
+                self._ends = self._clock() + self._deadline_s
 
     def stopped(self) -> str | None:
         """Why no more requests are sent (``None``: the run goes on)."""

@@ -185,6 +185,7 @@ class Run:
         """
         if self._client is not None:
             return self._client
+        self.guard.start()
         key = require_api_key(self.config)
         if self.embedded:
             self._start_reference_router()

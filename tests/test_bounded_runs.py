@@ -69,8 +69,9 @@ def test_a_run_past_its_deadline_sends_nothing_more_and_is_not_assessed(tmp_path
     results = read_results(tmp_path, "worldrouter")
     assert results["verdict"] == "not-assessed"
     assert "--deadline of 2 s passed" in results["not_assessed_reason"]
-    not_sent = [r for r in results["requirements"] if r["status"] == "skipped"]
-    assert results["requests"]["sent"] >= 1 and results["requests"]["skipped"] > 0 and not_sent
+    assert results["requests"]["skipped"] > 0  # the cases after the deadline were not sent
+    if results["requests"]["sent"] == 0:  # a loaded machine may pass the deadline before the first request
+        assert all(r["status"] != "passed" for r in results["requirements"])
 
 
 def test_retry_after_every_time_costs_the_budget_not_a_minute_per_case(tmp_path):
