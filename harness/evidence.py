@@ -126,7 +126,7 @@ def _timeline(exchange: Exchange) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [{"event": e.event[:80], "index": _index_of(e.data), "at_s": round(e.at_s, 3),
                                    "size": e.size} for e in (exchange.events or [])[:64]]
     if exchange.stream_cut:
-        rows.append({"event": "(the stream ended in the middle of an event)", "at_s": None, "size": 0})
+        rows.append({"event": "(the stream ended in the middle of an event)", "index": None, "at_s": None, "size": 0})
     return rows
 
 
@@ -146,6 +146,7 @@ def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any
             "url": exchange.url,
             "headers": exchange.request_headers,
             "body": truncate_payloads(exchange.body),
+            "bytes": exchange.request_bytes,
         },
         "response": {
             "status": exchange.status,

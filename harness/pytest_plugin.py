@@ -168,7 +168,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):
 
     rows = [("pass" if r.passed else "FAIL", run.levels.get(r.requirement, "MUST"), r.requirement,
              "" if r.passed else r.message) for r in record.results]
-    report.extras = [*getattr(report, "extras", []), extras.html(evidence_html(rows, record.evidence))]
+    try:
+        shown = evidence_html(rows, record.evidence)
+    except Exception as exc:  # evidence built from a router's answer must never stop the session
+        shown = f"<p>this case's evidence could not be shown: {html.escape(repr(exc)[:300])}</p>"
+    report.extras = [*getattr(report, "extras", []), extras.html(shown)]
 
 
 @pytest.fixture(autouse=True)

@@ -384,3 +384,36 @@ def test_a_stream_cut_mid_event_fails_the_order():
     results = judged(OPENAI, c, _stream_answer(c, cut=True))
     assert failed(results) == {"gen.stream.order"}
     assert "the stream ended in the middle of an event" in results["gen.stream.order"][0][1]
+
+
+# ------------------------------------------------------------------ answers that are not the router's
+
+
+NGINX_413 = (b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+             b"<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n"
+             b"</body>\r\n</html>\r\n")
+
+
+def test_a_413_from_a_proxy_names_the_request_size_and_the_intermediary():
+    c = case("worldrouter", REQUIRED_ONLY)
+    exchange = answer(raw=NGINX_413, status=413, content_type="text/html")
+    exchange.request_bytes = 3_912_345
+    message = judged(WORLD, c, exchange)["gen.accepts-valid"][0][1]
+    assert "HTTP 413" in message and "3,912,345 bytes" in message and "proxy" in message
+
+
+def test_an_html_page_is_named_an_intermediarys_answer_with_its_title():
+    c = case("worldrouter", REQUIRED_ONLY)
+    page = b"<!doctype html><html><head><title>502 Bad  Gateway</title></head><body>oops</body></html>"
+    exchange = answer(raw=page, status=502, content_type="text/html; charset=utf-8")
+    message = judged(WORLD, c, exchange)["gen.accepts-valid"][0][1]
+    assert "HTML page ('502 Bad Gateway')" in message and "intermediary" in message
+
+
+def test_an_empty_image_field_is_told_from_an_absent_one():
+    c = case("worldrouter", REQUIRED_ONLY)
+    body = faithful(WORLD, c)
+    body["data"][0]["b64_json"] = ""
+    assert judged(WORLD, c, answer(body))["gen.image.decodes"] == [(False, "data[0]: b64_json is empty")]
+    del body["data"][0]["b64_json"]
+    assert judged(WORLD, c, answer(body))["gen.image.decodes"] == [(False, "data[0]: no b64_json field")]

@@ -95,3 +95,17 @@ def test_results_schema_is_draft_2020_12_and_rejects_a_broken_document(faulty_ru
         broken = copy.deepcopy(good)
         breakage(broken)
         assert not validator.is_valid(broken)
+
+
+def test_a_stream_cut_mid_event_renders_its_timeline():
+    from harness.evidence import build_evidence
+    from harness.report import evidence_html
+    from harness.transport.client import Exchange, StreamEvent
+
+    exchange = Exchange("POST", "http://127.0.0.1:1/v1/images/generations", {}, {"stream": True}, status=200,
+                        headers={"content-type": "text/event-stream"},
+                        events=[StreamEvent("image_generation.partial_image", '{"partial_image_index": 0}', "", 0.1, 26)],
+                        stream_cut=True)
+    page = evidence_html([("FAIL", "MUST", "gen.stream.order", "cut")], build_evidence(exchange, [], redact=str))
+    assert "event stream" in page and "the stream ended in the middle of an event" in page
+    assert "<td>image_generation.partial_image</td><td>0</td><td>0.1</td><td>26</td>" in page

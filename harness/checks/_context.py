@@ -11,6 +11,7 @@ import base64
 import binascii
 import io
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from functools import cached_property
 from typing import Any
 
@@ -87,11 +88,20 @@ class CheckContext:
         return 400 <= status < 500 and status not in NOT_A_REJECTION
 
     def describe(self) -> str:
-        """The answer in one line: the transport error, or the status and the start of the body."""
-        if self.exchange.error:
-            return self.exchange.error
-        snippet = self.exchange.content[:200].decode("utf-8", "replace")
-        return f"HTTP {self.exchange.status}: {snippet}"
+        """The answer in one line: the transport error, or the status and the start of the body; a 413 and an
+        HTML page (an intermediary's answer: a proxy, a load balancer) say so, with the request's size."""
+        exchange = self.exchange
+        if exchange.error:
+            return exchange.error
+        snippet = exchange.content[:200].decode("utf-8", "replace")
+        sent = f"the request body was {exchange.request_bytes:,} bytes"
+        if exchange.status == 413:
+            return f"HTTP 413 (Content Too Large): {sent}, refused as too large by the router or a proxy in front of it"
+        if exchange.content_type.split(";")[0].strip().lower() == "text/html":
+            title = _html_title(exchange.content)
+            return (f"HTTP {exchange.status} with an HTML page{f' ({title!r})' if title else ''}, not the router's "
+                    f"JSON: most likely an intermediary (proxy, gateway, load balancer) answered; {sent}")
+        return f"HTTP {exchange.status}: {snippet}"
 
     @cached_property
     def parsed(self) -> tuple[Any, str | None]:
@@ -169,6 +179,29 @@ class CheckContext:
         return decoded
 
 
+class _TitleParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.title, self._inside = "", False
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self._inside = tag == "title" and not self.title
+
+    def handle_endtag(self, tag: str) -> None:
+        self._inside = False
+
+    def handle_data(self, data: str) -> None:
+        if self._inside:
+            self.title += data
+
+
+def _html_title(content: bytes) -> str:
+    """The ``<title>`` of an HTML page (its first 4 kB; at most 120 characters), or ``""``."""
+    parser = _TitleParser()
+    parser.feed(content[:4096].decode("utf-8", "replace"))
+    return " ".join(parser.title.split())[:120]
+
+
 _LARGEST: dict[str, int] = {}
 
 
@@ -200,6 +233,9 @@ def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange,
         return None, f"not an object: {str(item)[:80]!r}"
     field_name = next((f for f in fields if item.get(f)), None)
     if field_name is None:
+        present = [f for f in fields if f in item]
+        if present:
+            return None, f"{present[0]} is {'empty' if item[present[0]] in ('', None) else repr(item[present[0]])[:40]}"
         return None, f"no {' or '.join(fields)} field"
     if field_name == "b64_json":
         return decode_b64_image(item[field_name], max_pixels)

@@ -76,7 +76,8 @@ class Exchange:
     """One request and what came back; ``error`` is set when no full answer arrived.
 
     ``request_headers`` are already redacted. ``elapsed_s`` is wall time in seconds;
-    ``sent_at`` is the client clock (Unix seconds) when the request left.
+    ``sent_at`` is the client clock (Unix seconds) when the request left;
+    ``request_bytes`` the size of the body sent (bytes).
     ``retry_exhausted``: a 429/503 asked to be retried (``Retry-After``) and
     the retry budget could not pay for the wait. ``timed_out``: the answer
     did not complete within ``Limits.total_s``.
@@ -105,6 +106,7 @@ class Exchange:
     headers_dropped: int = 0
     events: list[StreamEvent] | None = None
     stream_cut: bool = False
+    request_bytes: int = 0
     downloads: dict[str, Exchange] = field(default_factory=dict)
     form: list[tuple[str, str, bool]] | None = None
     redactor: Redactor = field(default_factory=lambda: Redactor(None), repr=False, compare=False)
@@ -254,6 +256,7 @@ class RouterClient:
             exchange.request_headers["Content-Type"] = "multipart/form-data"
             exchange.form = [(name, value, False) for name, value in form.fields] + \
                 [(name, filename, True) for name, (filename, _raw, _media) in form.files]
+        exchange.request_bytes = len(request.content)
         self._send(request, exchange)
         waited = 0.0
         while exchange.status in (429, 503) and exchange.retries < self.limits.max_retries:
@@ -267,7 +270,8 @@ class RouterClient:
             waited += wait
             retries = exchange.retries + 1
             exchange = Exchange(exchange.method, exchange.url, exchange.request_headers, exchange.body,
-                                form=exchange.form, retries=retries, redactor=self.redactor)
+                                form=exchange.form, retries=retries, redactor=self.redactor,
+                                request_bytes=exchange.request_bytes)
             self._send(request, exchange)
         if exchange.status in (429, 503) and exchange.retries >= self.limits.max_retries > 0:
             exchange.retry_exhausted = True
