@@ -23,6 +23,18 @@ def _client(url: str, timeout_s: float = 2.0) -> RouterClient:
     return RouterClient(url, api_key="sk-wire-test", limits=Limits.from_timeout(timeout_s))
 
 
+def _post_once(handler, body: dict | None = None, *, limits: Limits | None = None):
+    """POST ``body`` once to a wire router running ``handler``; the exchange and the seconds it took."""
+    with wire_router(handler) as url:
+        client = RouterClient(url, api_key="sk-wire-test", limits=limits or Limits.from_timeout(2.0))
+        try:
+            started = time.monotonic()
+            exchange = client.post("/images/generations", body or {"prompt": "p"})
+            return exchange, time.monotonic() - started
+        finally:
+            client.close()
+
+
 def _drip(first: bytes, byte: bytes = b"a", every_s: float = 0.2, for_s: float = 20.0):
     def handler(conn: socket.socket, index: int) -> None:
         read_request(conn)
@@ -72,24 +84,14 @@ def _bomb() -> bytes:
 ])
 def test_a_body_the_client_did_not_ask_to_decode_is_not_read(headers, body, refused):
     body = _bomb() if body is None else body
-    with wire_router(_answer(response(body, headers=headers))) as url:
-        client = _client(url)
-        try:
-            exchange = client.post("/images/generations", {"prompt": "p"})
-        finally:
-            client.close()
+    exchange, _ = _post_once(_answer(response(body, headers=headers)), {"prompt": "p"})
     assert exchange.status == 200 and exchange.content == b""
     assert refused in (exchange.error or "")
 
 
 def test_a_declared_body_over_the_limit_is_not_read():
     raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n{}"
-    with wire_router(_answer(raw)) as url:
-        client = _client(url)
-        try:
-            exchange = client.post("/images/generations", {"prompt": "p"})
-        finally:
-            client.close()
+    exchange, _ = _post_once(_answer(raw), {"prompt": "p"})
     assert "exceeds" in (exchange.error or "") and exchange.content == b""
 
 
@@ -118,26 +120,16 @@ def test_an_answer_that_runs_past_its_content_length_never_becomes_the_next_answ
 
 def test_thousands_of_headers_are_kept_to_a_bounded_few():
     headers = ("X-Long: " + "w" * 8000,) + tuple(f"X-H-{i}: v" for i in range(5000))  # under h11's 100 kB
-    with wire_router(_answer(response(b"{}", headers=headers))) as url:
-        client = _client(url)
-        try:
-            exchange = client.post("/images/generations", {"prompt": "p"})
-        finally:
-            client.close()
-    assert len(exchange.headers) == client.limits.max_headers
-    assert exchange.headers_dropped == 5003 - client.limits.max_headers  # + Content-Type, Content-Length, X-Long
+    exchange, _ = _post_once(_answer(response(b"{}", headers=headers)), {"prompt": "p"})
+    assert len(exchange.headers) == Limits().max_headers
+    assert exchange.headers_dropped == 5003 - Limits().max_headers  # + Content-Type, Content-Length, X-Long
     assert all(len(v) < 1100 for v in exchange.headers.values())
     assert exchange.headers["x-long"].endswith("…[8,000 chars]")
 
 
 def test_a_header_block_past_the_parsers_limit_is_a_transport_error_not_a_crash():
     headers = ("X-Long: " + "w" * 200_000,)
-    with wire_router(_answer(response(b"{}", headers=headers))) as url:
-        client = _client(url)
-        try:
-            exchange = client.post("/images/generations", {"prompt": "p"})
-        finally:
-            client.close()
+    exchange, _ = _post_once(_answer(response(b"{}", headers=headers)), {"prompt": "p"})
     assert exchange.status is None and "transport error" in (exchange.error or "")
 
 
@@ -168,7 +160,7 @@ def test_image_urls_on_public_hosts_or_the_routers_own_host_are_allowed():
     assert refusal("http://user:pw@127.0.0.1/i.png", router_host="127.0.0.1", allow_private=True) is not None
 
 
-def _event_stream(body: bytes, *, chunked_end: bool = True):
+def _event_stream(body: bytes):
     head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
 
     def handler(conn: socket.socket, index: int) -> None:
@@ -179,12 +171,7 @@ def _event_stream(body: bytes, *, chunked_end: bool = True):
 
 def test_an_event_stream_is_read_event_by_event_with_httpx_sse():
     body = b'event: a\ndata: {"x": 1}\n\n: a comment\n\nevent: b\ndata: {"y":\ndata: 2}\nid: 7\n\n'
-    with wire_router(_event_stream(body)) as url:
-        client = _client(url)
-        try:
-            exchange = client.post("/images/generations", {"prompt": "p", "stream": True})
-        finally:
-            client.close()
+    exchange, _ = _post_once(_event_stream(body), {"prompt": "p", "stream": True})
     assert exchange.error is None and not exchange.stream_cut
     assert [(e.event, e.data, e.id) for e in exchange.events] == [("a", '{"x": 1}', ""), ("b", '{"y":\n2}', "7")]
     assert all(e.at_s >= 0 for e in exchange.events)
@@ -192,12 +179,7 @@ def test_an_event_stream_is_read_event_by_event_with_httpx_sse():
 
 def test_an_event_stream_cut_in_the_middle_of_an_event_says_so():
     body = b'event: a\ndata: {"x": 1}\n\nevent: image_generation.completed\ndata: {"b64_json": "iVBOR'
-    with wire_router(_event_stream(body)) as url:
-        client = _client(url)
-        try:
-            exchange = client.post("/images/generations", {"prompt": "p", "stream": True})
-        finally:
-            client.close()
+    exchange, _ = _post_once(_event_stream(body), {"prompt": "p", "stream": True})
     assert [e.event for e in exchange.events] == ["a"] and exchange.stream_cut
 
 
@@ -205,12 +187,8 @@ def test_an_event_stream_is_bounded_in_size_and_in_events():
     endless_line = b"data: " + b"A" * 3_000_000
     many = b"".join(b"event: e\ndata: %d\n\n" % i for i in range(1000))
     for body, expected in ((endless_line, "exceeds"), (many, "more than 256 events")):
-        with wire_router(_event_stream(body)) as url:
-            client = RouterClient(url, api_key="k", limits=Limits(total_s=5, max_body_bytes=1_000_000))
-            try:
-                exchange = client.post("/images/generations", {"prompt": "p", "stream": True})
-            finally:
-                client.close()
+        exchange, _ = _post_once(_event_stream(body), {"prompt": "p", "stream": True},
+                                 limits=Limits(total_s=5, max_body_bytes=1_000_000))
         assert expected in (exchange.error or ""), exchange.error
         assert len(exchange.events or []) <= 256
 
@@ -222,14 +200,7 @@ def test_a_stream_that_stalls_ends_at_the_timeout_with_the_events_seen_so_far():
                      b'event: image_generation.partial_image\ndata: {"partial_image_index": 0}\n\n')
         time.sleep(20)
 
-    with wire_router(handler) as url:
-        client = _client(url)
-        try:
-            started = time.monotonic()
-            exchange = client.post("/images/generations", {"prompt": "p", "stream": True})
-            elapsed = time.monotonic() - started
-        finally:
-            client.close()
+    exchange, elapsed = _post_once(handler, {"prompt": "p", "stream": True})
     assert elapsed < 4.0
     assert [e.event for e in exchange.events] == ["image_generation.partial_image"]
     assert exchange.timed_out and "within 2 s" in exchange.error
