@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault", help="break one rule on purpose")
     serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="delay each answer")
     serve.add_argument("--list-faults", action="store_true", help="list the fault catalogue and exit")
+    serve.add_argument("--public-url", metavar="URL",
+                       help="the base URL clients reach this router at (behind a gateway: the gateway's, e.g. "
+                            "https://gateway.example/v1); image URLs are built from it (default: each request's Host)")
 
     plan = sub.add_parser("plan", help="list the cases a run would send; sends nothing")
     plan.add_argument("--profile", required=True, metavar="NAME|PATH")
@@ -156,7 +159,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     profile = load_profile(args.profile)
     serve_forever(profile, api_key=args.api_key, fault=get_fault(args.fault), latency_s=args.latency,
-                  host=args.host, port=args.port)
+                  host=args.host, port=args.port, public_url=args.public_url)
     return EXIT_OK
 
 

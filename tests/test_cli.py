@@ -317,3 +317,40 @@ def test_a_404_json_answer_to_valid_requests_is_judged_not_excused(tmp_path):
     result = certify("worldrouter", fault="404-for-valid")
     assert result.verdict == "non-conformant" and "gen.accepts-valid" in result.failed()
     assert result.data["not_assessed_reason"] is None
+
+
+def test_serve_public_url_is_the_base_of_the_image_urls_it_answers(tmp_path):
+    """``conformance serve --public-url``: behind a gateway, image URLs name the gateway, not the upstream's Host."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from harness.derive.strategies import cheapest_body
+    from harness.spec import load_profile
+
+    port = free_ports()[0]
+    public = "http://gateway.example:8443/v1"  # only named in answers; nothing is sent there
+    server = subprocess.Popen([sys.executable, "-m", "harness.cli", "serve", "--profile", "imagerouter", "--port",
+                               str(port), "--public-url", public], cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        profile = load_profile("imagerouter")
+        op = next(op for op in profile.model_endpoints() if op.endpoint == "generations")
+        answer = httpx.post(f"http://127.0.0.1:{port}{profile.base_path}/images/generations",
+                            json=cheapest_body(op), timeout=30)
+        url = answer.json()["data"][0]["url"]
+        assert url.startswith(f"{public}/_images/"), url
+        local = url.replace(public, f"http://127.0.0.1:{port}{profile.base_path}")
+        assert httpx.get(local, timeout=10).headers["content-type"].startswith("image/")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

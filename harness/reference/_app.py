@@ -58,8 +58,9 @@ class _Router:
     """One profile served with one (or no) fault; each endpoint's handler is :meth:`handle`."""
 
     def __init__(self, profile: Profile, *, api_key: str | None, fault: Fault | None, latency_s: float,
-                 reset_connection: ResetConnection | None) -> None:
+                 reset_connection: ResetConnection | None, public_url: str | None = None) -> None:
         self.profile = profile
+        self.public_url = public_url.rstrip("/") if public_url else None
         self.api_key = api_key
         self.fault = fault or Fault("", "", None)  # a fault with no hooks is a faithful router
         self.latency_s = latency_s
@@ -94,7 +95,7 @@ class _Router:
             answer = await self.fault.respond(ValidRequest(request.client, self.state, self.reset_connection))
             if answer is not None:
                 return answer
-        base_url = str(request.base_url).rstrip("/") + self.profile.base_path
+        base_url = self.public_url or str(request.base_url).rstrip("/") + self.profile.base_path
         payload = await asyncio.to_thread(self.payload, target, body, base_url)
         if target.streams_for(body):
             events: Any = await asyncio.to_thread(stream_events, target, body, payload)
@@ -185,16 +186,21 @@ class _Router:
 
 
 def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = None, latency_s: float = 0.0,
-               reset_connection: ResetConnection | None = None) -> Starlette:
+               reset_connection: ResetConnection | None = None, public_url: str | None = None) -> Starlette:
     """A Starlette app serving every endpoint of ``profile`` under its ``base_path`` (``/v1``).
 
     ``api_key`` None disables auth; ``latency_s`` (seconds) delays each
     answer; ``fault`` breaks exactly one rule. Images answered as ``url``
-    are served from ``<base_path>/_images/<id>`` (the latest 256 are kept).
+    are served from ``<base_path>/_images/<id>`` (the latest 256 are kept)
+    and named ``<public_url>/_images/<id>``: ``public_url`` is the base URL
+    clients reach the router at, as the OpenAI SDK takes it (behind a gateway:
+    the gateway's, e.g. ``https://gateway.example/v1``); ``None`` builds it from
+    each request's ``Host``.
     ``reset_connection`` is how the ``connection-reset`` fault drops a
     connection (ASGI has no such message; the server provides it).
     """
-    router = _Router(profile, api_key=api_key, fault=fault, latency_s=latency_s, reset_connection=reset_connection)
+    router = _Router(profile, api_key=api_key, fault=fault, latency_s=latency_s, reset_connection=reset_connection,
+                     public_url=public_url)
 
     async def input_image(request: Request) -> Response:
         return Response(render_image(256, 256, "png"), media_type="image/png")

@@ -34,20 +34,24 @@ def _resetter(server: list[uvicorn.Server]):
     return reset
 
 
-def _app(profile: Profile, *, api_key: str | None, fault: Fault | None, latency_s: float, server: list[uvicorn.Server]):
-    return create_app(profile, api_key=api_key, fault=fault, latency_s=latency_s, reset_connection=_resetter(server))
+def _app(profile: Profile, *, api_key: str | None, fault: Fault | None, latency_s: float, server: list[uvicorn.Server],
+         public_url: str | None = None):
+    return create_app(profile, api_key=api_key, fault=fault, latency_s=latency_s, reset_connection=_resetter(server),
+                      public_url=public_url)
 
 
 @contextmanager
 def running_router(profile: Profile, *, api_key: str | None, fault: Fault | None = None, latency_s: float = 0.0,
-                   host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+                   host: str = "127.0.0.1", port: int = 0, public_url: str | None = None) -> Iterator[str]:
     """Serve ``profile`` on ``host`` (loopback) in a thread; yields the base URL (``http://127.0.0.1:PORT`` + the profile's ``base_path``).
 
     ``port=0`` picks a free ephemeral port. Raises ``RuntimeError`` if the
-    server does not start within 10 seconds.
+    server does not start within 10 seconds. ``public_url``: the base image
+    URLs are built from (see :func:`create_app`).
     """
     holder: list[uvicorn.Server] = []
-    config = uvicorn.Config(_app(profile, api_key=api_key, fault=fault, latency_s=latency_s, server=holder),
+    config = uvicorn.Config(_app(profile, api_key=api_key, fault=fault, latency_s=latency_s, server=holder,
+                                 public_url=public_url),
                             host=host, port=port, log_level="warning", lifespan="off", limit_concurrency=256,
                             proxy_headers=False,
                             timeout_graceful_shutdown=1)
@@ -68,10 +72,12 @@ def running_router(profile: Profile, *, api_key: str | None, fault: Fault | None
         thread.join(timeout=10)
 
 
-def serve_forever(profile: Profile, *, api_key: str | None, fault: Fault | None, latency_s: float, host: str, port: int) -> None:
-    """Serve ``profile`` in the foreground until interrupted."""
+def serve_forever(profile: Profile, *, api_key: str | None, fault: Fault | None, latency_s: float, host: str, port: int,
+                  public_url: str | None = None) -> None:
+    """Serve ``profile`` in the foreground until interrupted; ``public_url`` as for :func:`running_router`."""
     holder: list[uvicorn.Server] = []
-    config = uvicorn.Config(_app(profile, api_key=api_key, fault=fault, latency_s=latency_s, server=holder),
+    config = uvicorn.Config(_app(profile, api_key=api_key, fault=fault, latency_s=latency_s, server=holder,
+                                 public_url=public_url),
                             host=host, port=port, log_level="info", proxy_headers=False)
     holder.append(uvicorn.Server(config))
     holder[0].run()
