@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,14 @@ def free_ports(count: int = 1) -> list[int]:
     finally:
         for s in sockets:
             s.close()
+
+
+def wait_for_port(port: int, *, timeout_s: float = 20.0) -> None:
+    """Return once something listens on 127.0.0.1:``port`` (a server started in a subprocess), or after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)

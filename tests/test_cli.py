@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from harness._resources import specs_dir
 from harness.reference import FAULTS
 
-from .conftest import failed_ids, free_ports, read_results, run_cli
+from .conftest import failed_ids, free_ports, read_results, run_cli, wait_for_port
 
 
 def test_run_against_reference_router_is_conformant(tmp_path):
@@ -212,7 +211,6 @@ def test_readme_serve_and_curl_example_gives_an_image_a_person_can_open(tmp_path
     import re
     import subprocess
     import sys
-    import time
 
     from PIL import Image
 
@@ -223,13 +221,7 @@ def test_readme_serve_and_curl_example_gives_an_image_a_person_can_open(tmp_path
     server = subprocess.Popen([sys.executable, "-m", "harness.cli", *serve.split()[1:-4], "--port", str(port),
                                *serve.split()[-2:]], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         script = curl.replace("127.0.0.1:8000", f"127.0.0.1:{port}").replace("| python ", f"| {sys.executable} ")
         proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
@@ -323,7 +315,6 @@ def test_serve_public_url_is_the_base_of_the_image_urls_it_answers(tmp_path):
     """``conformance serve --public-url``: behind a gateway, image URLs name the gateway, not the upstream's Host."""
     import subprocess
     import sys
-    import time
 
     import httpx
 
@@ -336,13 +327,7 @@ def test_serve_public_url_is_the_base_of_the_image_urls_it_answers(tmp_path):
                                str(port), "--public-url", public], cwd=tmp_path,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         profile = load_profile("imagerouter")
         op = next(op for op in profile.model_endpoints() if op.endpoint == "generations")
         answer = httpx.post(f"http://127.0.0.1:{port}{profile.base_path}/images/generations",

@@ -13,127 +13,20 @@ import http.cookiejar
 import json
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import anyio.from_thread
 import httpx
-import httpx_sse
 
 from .._errors import RouterUnreachable
-from .._json import Parsed, parse
 from .._redact import KEY_PLACEHOLDER, Redactor
+from ._exchange import Exchange, Limits, StreamEvent
+from ._sse import MAX_EVENTS, is_event_stream, read_events
 from ._urls import refusal
 from .forms import FormParts
 
 __all__ = ["Exchange", "KEY_PLACEHOLDER", "Limits", "MAX_EVENTS", "RouterClient", "StreamEvent", "httpx_path"]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Time in seconds and sizes in bytes that bound every request to the router.
-
-    ``total_s`` bounds a whole request (connect, headers and body together),
-    whatever the router does: a body trickling a byte at a time, headers
-    that never end. ``connect_s`` bounds the TCP (and TLS) connect. A 429 or
-    503 with ``Retry-After`` is retried up to ``max_retries`` times while the
-    waits add up to at most ``retry_budget_s`` for the request and
-    ``run_retry_budget_s`` for all requests of the client together. At most ``max_headers``
-    response headers are kept, each value cut at ``max_header_chars``.
-    """
-
-    connect_s: float = 10.0
-    total_s: float = 180.0
-    max_body_bytes: int = 64 * 1024 * 1024
-    retry_budget_s: float = 60.0
-    run_retry_budget_s: float = 300.0
-    max_retries: int = 3
-    max_headers: int = 100
-    max_header_chars: int = 1024
-
-    @classmethod
-    def from_timeout(cls, timeout_s: float) -> Limits:
-        """The limits of ``--timeout timeout_s``: each request lasts at most ``timeout_s`` seconds in total,
-        and a case waits at most as long again for ``Retry-After`` (60 s at most)."""
-        return cls(connect_s=min(10.0, timeout_s), total_s=timeout_s, retry_budget_s=min(60.0, timeout_s))
-
-
-@dataclass(frozen=True)
-class StreamEvent:
-    """One server-sent event as it arrived: ``event`` (``message`` when unnamed), ``data`` (redacted),
-    ``id``, ``at_s`` (seconds since the request left) and ``size`` (characters of its data)."""
-
-    event: str
-    data: str
-    id: str
-    at_s: float
-    size: int
-
-
-@dataclass
-class Exchange:
-    """One request and what came back; ``error`` is set when no full answer arrived.
-
-    ``request_headers`` are already redacted. ``elapsed_s`` is wall time in seconds;
-    ``sent_at`` is the client clock (Unix seconds) when the request left;
-    ``request_bytes`` the size of the body sent (bytes).
-    ``retry_exhausted``: a 429/503 asked to be retried (``Retry-After``) and
-    the retry budget could not pay for the wait. ``timed_out``: the answer
-    did not complete within ``Limits.total_s``.
-    ``form`` lists the multipart parts sent as ``(name, text or filename, is_file)``;
-    ``events`` holds the server-sent events of a ``text/event-stream`` answer
-    (``None`` for any other); ``stream_cut`` is true when the stream ended in
-    the middle of an event (after its last blank line came more text).
-    ``downloads`` holds the fetched ``data[].url`` images by URL. ``headers`` holds
-    at most :attr:`Limits.max_headers` of the response headers; ``headers_dropped``
-    counts the rest.
-    """
-
-    method: str
-    url: str
-    request_headers: dict[str, str]
-    body: dict[str, Any] | None
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    content: bytes = b""
-    elapsed_s: float = 0.0
-    sent_at: float = 0.0
-    retries: int = 0
-    retry_exhausted: bool = False
-    timed_out: bool = False
-    error: str | None = None
-    headers_dropped: int = 0
-    events: list[StreamEvent] | None = None
-    stream_cut: bool = False
-    request_bytes: int = 0
-    downloads: dict[str, Exchange] = field(default_factory=dict)
-    form: list[tuple[str, str, bool]] | None = None
-    redactor: Redactor = field(default_factory=lambda: Redactor(None), repr=False, compare=False)
-    _parsed: Parsed | ValueError | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "")
-
-    def parsed_json(self) -> Parsed:
-        """The body read as JSON once (see :func:`harness._json.parse`: what RFC 8259 forbids is noted, and
-        the value is finite), every string redacted after decoding (a key sent as ``\\u`` escapes decodes
-        to the key); raises ``ValueError`` when it is not JSON."""
-        if self._parsed is None:
-            try:
-                parsed = parse(self.content)
-                parsed.value = self.redactor.value(parsed.value)
-                self._parsed = parsed
-            except ValueError as exc:
-                self._parsed = ValueError(str(exc)[:300])
-        if isinstance(self._parsed, ValueError):
-            raise self._parsed
-        return self._parsed
-
-    def json(self) -> Any:
-        """The body's JSON value (see :meth:`parsed_json`); raises ``ValueError`` when it is not JSON."""
-        return self.parsed_json().value
 
 
 class RouterClient:
@@ -338,8 +231,8 @@ class RouterClient:
                 exchange.status = response.status_code
                 self._keep_headers(response, exchange)
                 exchange.error = _refused_body(response, limits)
-                if exchange.error is None and _is_event_stream(response):
-                    await self._read_events(response, exchange, started=started)
+                if exchange.error is None and is_event_stream(response):
+                    await read_events(response, exchange, started=started, limit=limits.max_body_bytes, redact=self.redact)
                     return
                 size = 0
                 async for chunk in (response.aiter_bytes() if exchange.error is None else _nothing()):
@@ -358,24 +251,6 @@ class RouterClient:
             what = "the rest of the answer" if exchange.status is not None else "an answer"
             exchange.error = f"no complete answer within {limits.total_s:g} s (--timeout); stopped waiting for {what}"
 
-    async def _read_events(self, response: httpx.Response, exchange: Exchange, *, started: float) -> None:
-        """Read a ``text/event-stream`` answer with httpx-sse into ``exchange.events``, within ``max_body_bytes``
-        and at most ``MAX_EVENTS`` events (the caller's deadline bounds the time)."""
-        bounded = _BoundedText(response, self.limits.max_body_bytes)
-        exchange.events = []
-        try:
-            async for sse in httpx_sse.EventSource(bounded).aiter_sse():  # type: ignore[arg-type]
-                if len(exchange.events) >= MAX_EVENTS:
-                    exchange.error = f"more than {MAX_EVENTS} events; stopped reading"
-                    return
-                exchange.events.append(StreamEvent(self.redact(sse.event[:200]), self.redact(sse.data),
-                                                   self.redact(sse.id[:200]), time.monotonic() - started,
-                                                   len(sse.data)))
-        except _TooLarge:
-            exchange.error = f"event stream exceeds {self.limits.max_body_bytes:,} characters; stopped reading"
-        finally:
-            exchange.stream_cut = bounded.seen and not bounded.ended_on_blank_line
-
     def _keep_headers(self, response: httpx.Response, exchange: Exchange) -> None:
         """At most ``limits.max_headers`` headers, names lower-cased, values cut; all redacted."""
         items = response.headers.multi_items()
@@ -384,45 +259,6 @@ class RouterClient:
             name, value = self.redact(name.lower())[:200], self.redact(value)
             exchange.headers[name] = value if len(value) <= cut else f"{value[:cut]}…[{len(value):,} chars]"
         exchange.headers_dropped = max(0, len(items) - self.limits.max_headers)
-
-
-#: The most server-sent events read from one answer (a stream documents a handful).
-MAX_EVENTS = 256
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class _BoundedText:
-    """What httpx-sse reads of a response (its headers and ``aiter_text``), stopped at ``limit`` characters;
-    remembers whether the text ended on a blank line (the end of an event)."""
-
-    def __init__(self, response: httpx.Response, limit: int) -> None:
-        self._response, self._limit, self._size, self._tail = response, limit, 0, ""
-        self.seen = False
-
-    @property
-    def headers(self) -> httpx.Headers:
-        return self._response.headers
-
-    @property
-    def ended_on_blank_line(self) -> bool:
-        return self._tail.endswith(("\n\n", "\r\r", "\r\n\r\n"))
-
-    async def aiter_text(self) -> Any:
-        async for text in self._response.aiter_text():
-            self._size += len(text)
-            if self._size > self._limit:
-                raise _TooLarge
-            if text:
-                self.seen = True
-                self._tail = (self._tail + text)[-4:]
-            yield text
-
-
-def _is_event_stream(response: httpx.Response) -> bool:
-    return response.headers.get("content-type", "").partition(";")[0].strip().lower() == "text/event-stream"
 
 
 async def _nothing() -> Any:
