@@ -32,7 +32,8 @@ def certify(profile: str | Path | Profile, *,
             workers: int = RunConfig.workers,
             latency: float = RunConfig.latency,
             input_image_url: str | None = RunConfig.input_image_url,
-            allow_private_image_urls: bool = RunConfig.allow_private_image_urls) -> RunResult:
+            allow_private_image_urls: bool = RunConfig.allow_private_image_urls,
+            large_inputs: bool = RunConfig.large_inputs) -> RunResult:
     """Certify a router against ``profile`` (a built-in name, a YAML path or a loaded :class:`Profile`).
 
     Every option is a :class:`~harness.options.RunConfig` field, with the
@@ -43,7 +44,7 @@ def certify(profile: str | Path | Profile, *,
     (ids; empty: all), ``headers`` (``"Name: value"``), ``timeout`` (seconds per request),
     ``deadline`` (seconds per run),
     ``workers`` (requests in flight), ``latency`` (seconds, embedded router)
-    ``input_image_url`` and ``allow_private_image_urls``.
+    ``input_image_url``, ``allow_private_image_urls`` and ``large_inputs``.
 
     Returns the :class:`RunResult` (``.verdict``, ``.failed()``, ``.data``:
     what ``results.json`` holds). A router that cannot be assessed
@@ -58,7 +59,7 @@ def certify(profile: str | Path | Profile, *,
     config = RunConfig(router_url=router_url, api_key_env=api_key_env, seed=seed, examples=examples,
                        max_generations=max_generations, fault=fault, models=tuple(models), headers=tuple(headers),
                        timeout=timeout, deadline=deadline, workers=workers, latency=latency, input_image_url=input_image_url,
-                       allow_private_image_urls=allow_private_image_urls)
+                       allow_private_image_urls=allow_private_image_urls, large_inputs=large_inputs)
     with Run(profile, config) as run:
         try:
             run.connect()

@@ -19,6 +19,7 @@ from typing import Any
 
 from ._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK, EXIT_USAGE, HarnessError
 from ._resources import builtin_profiles, suites_dir
+from ._diagnosis import shared_answer_lines
 from .options import add_cli_options, config_from
 from .options import pytest_args as pytest_args_for
 
@@ -49,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", help="list the cases a run would send; sends nothing")
     plan.add_argument("--profile", required=True, metavar="NAME|PATH")
     plan.add_argument("--format", choices=("text", "json"), default="text")
-    add_cli_options(plan, names=("seed", "examples", "models", "input_image_url"))
+    add_cli_options(plan, names=("seed", "examples", "models", "input_image_url", "large_inputs"))
 
     schema = sub.add_parser("schema", help="print one generated JSON Schema (Draft 2020-12)")
     schema.add_argument("--profile", required=True, metavar="NAME|PATH")
@@ -120,6 +121,8 @@ def _summarize(results_path: Path, report: Path) -> None:
     reason = f" ({data['not_assessed_reason']})" if data.get("not_assessed_reason") else ""
     print(f"{data['profile']}: {data['verdict']}{reason}; requirements: {shown}; "
           f"requests sent {data['requests']['sent']}, billable {data['requests']['billable']}; report: {report}")
+    for line in shared_answer_lines(data.get("shared_answers") or ()):
+        print(f"  {line}")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -169,21 +172,25 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
     try:
         plan = build_plan(load_profile(args.profile), seed=args.seed, examples=args.examples, models=args.models,
-                          input_image_url=args.input_image_url)
+                          input_image_url=args.input_image_url, large_inputs=args.large_inputs)
     except ValueError as exc:
         print(f"conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    sent = [c for c in plan if not c.skip]
     totals: dict[str, Any] = {"cases": len(plan), "billable_requests": sum(c.billable for c in plan),
-                              "images": sum(c.images for c in plan)}
+                              "images": sum(c.images for c in plan),
+                              "upload_bytes": sum(c.upload_bytes for c in sent)}
     if args.format == "json":
         from .evidence import truncate_payloads
 
         # long strings (4 MB input-image data URIs, 32000-character prompts) are cut, saying how long they were
         print(json.dumps({"cases": [truncate_payloads(c.to_json(), items=None, names=None) for c in plan], "totals": totals}, indent=2))
         return EXIT_OK
+    print("$ = billable (generates images on a conformant router); uploads of 100 kB or more are shown")
     for case in plan:
         skip = f"  (skipped: {case.skip})" if case.skip else ""
-        print(f"{'$' if case.billable else ' '} {case.kind:<7} {case.id}{skip}")
+        upload = f"  [upload {case.upload_bytes / 1e6:.1f} MB]" if case.upload_bytes >= 100_000 and not case.skip else ""
+        print(f"{'$' if case.billable else ' '} {case.kind:<7} {case.id}{upload}{skip}")
     by_model: dict[str, list[int]] = {}
     for case in plan:
         row = by_model.setdefault(case.model, [0, 0, 0])
@@ -192,7 +199,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         row[2] += case.images
     for model, (cases, billable, images) in by_model.items():
         print(f"{model}: {cases} cases, {billable} billable requests, {images} images")
-    print(f"total: {totals['cases']} cases, {totals['billable_requests']} billable requests, {totals['images']} images")
+    print(f"total: {totals['cases']} cases, {totals['billable_requests']} billable requests, {totals['images']} images, "
+          f"{totals['upload_bytes'] / 1e6:.1f} MB of input images uploaded")
     return EXIT_OK
 
 

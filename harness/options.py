@@ -40,6 +40,9 @@ class RunConfig:
     fetch, for image-URL input cases. ``allow_private_image_urls``: fetch
     image URLs on loopback or private addresses other than the router's own
     host (refused by default: a router could aim the harness at its network).
+    ``large_inputs``: also send the input-image uploads over 8 MiB (a file
+    under a 50 MB-class limit, ``max_items`` files of several MB); without
+    it they are planned as skipped, their size in the reason.
     """
 
     router_url: str | None = None
@@ -56,6 +59,7 @@ class RunConfig:
     latency: float = 0.0
     input_image_url: str | None = None
     allow_private_image_urls: bool = False
+    large_inputs: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,8 @@ OPTIONS: tuple[Option, ...] = (
            metavar="URL"),
     Option("allow_private_image_urls", "--allow-private-image-urls", "fetch data[].url images on loopback or "
            "private addresses other than the router's host (refused by default)", flag_only=True),
+    Option("large_inputs", "--large-inputs", "also send input-image uploads over 8 MiB (a 50 MB-class file, "
+           "max_items files of several MB; conformance plan shows their size)", flag_only=True),
 )
 
 _BY_NAME = {option.name: option for option in OPTIONS}

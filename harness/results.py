@@ -13,8 +13,9 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
+from ._diagnosis import SharedAnswer, shared_answers
 from ._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK
 from ._version import __version__
 from .checks import CheckResult
@@ -73,6 +74,7 @@ class RequirementRow(TypedDict):
     cases: int
     failures: list[FailureRow]
     failures_omitted: int
+    skipped: NotRequired[str]
 
 
 class RequestsSummary(TypedDict):
@@ -99,6 +101,7 @@ class ResultsDocument(TypedDict):
     verdict: str
     not_assessed_reason: str | None
     complete: bool
+    shared_answers: list[SharedAnswer]
     exchanges: dict[str, Any]
     streams: dict[str, Any]
     requirements: list[RequirementRow]
@@ -166,11 +169,21 @@ class RunRecord:
             ]
             status = "failed" if failures else ("passed" if touched else "skipped")
             document = Document(title=req.source.title or req.source.file, url=req.source.url or None)
-            rows.append(RequirementRow(id=rid, level=req.level, title=req.title, source=str(req.source),
-                                       document=document, status=status, cases=len(touched), failures=failures,
-                                       failures_omitted=len(failing) - len(failures)))
+            row = RequirementRow(id=rid, level=req.level, title=req.title, source=str(req.source),
+                                 document=document, status=status, cases=len(touched), failures=failures,
+                                 failures_omitted=len(failing) - len(failures))
+            if status == "skipped":
+                row["skipped"] = self._why_skipped(rid)
+            rows.append(row)
         rows.sort(key=lambda r: (STATUS_ORDER[r["status"]], r["level"] != "MUST"))
         return rows
+
+    def _why_skipped(self, rid: str) -> str:
+        """Why no case judged ``rid``: the skip reason of a case planned for it, else that none was planned."""
+        reasons = dict.fromkeys(c.skipped for c in self.cases if c.skipped and rid in c.requirements)
+        if reasons:
+            return "; ".join(r for r in reasons if r)
+        return "no case of this run exercises it (no value breaks this rule alone, or its model or endpoint was left out)"
 
     def verdict(self, rows: list[RequirementRow] | None = None) -> str:
         """``not-assessed`` (nothing judged: no answer, or no requirement passed or failed), ``non-conformant``
@@ -212,6 +225,9 @@ class RunRecord:
             "not_assessed_reason": reason,
             "complete": complete,
             "requirements": rows,
+            "shared_answers": shared_answers(
+                (c.case_id, c.evidence.get("response"), [r.requirement for r in c.results if not r.passed])
+                for c in self.cases),
             "exchanges": self._exchanges(rows),
             "streams": {c.case_id: c.stream for c in self.cases if c.stream is not None},
             "requests": {"sent": self.sent, "billable": self.billable_sent,

@@ -15,7 +15,7 @@ import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from .guard import RunGuard
 from .options import RunConfig, flag
 from .plan import build_plan
 from .results import CaseRecord, RunRecord, RunResult
-from .spec import Case, Profile, Requirement, load_profile
+from .spec import Case, Profile, Requirement
 from .transport.client import Exchange, Limits, RouterClient, httpx_path
 from .transport.forms import form_parts
 
@@ -129,7 +129,8 @@ class Run:
         self._interrupted = False
         self._prefetch_done = False
         self.plan: list[Case] = build_plan(profile, seed=config.seed, examples=config.examples, models=config.models,
-                                           input_image_url=self._input_image_url())
+                                           input_image_url=self._input_image_url(),
+                                           large_inputs=config.large_inputs)
 
     def __enter__(self) -> Run:
         return self

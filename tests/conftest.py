@@ -85,12 +85,36 @@ def free_ports(count: int = 1) -> list[int]:
             s.close()
 
 
-def wait_for_port(port: int, *, timeout_s: float = 20.0) -> None:
-    """Return once something listens on 127.0.0.1:``port`` (a server started in a subprocess), or after ``timeout_s``."""
+def wait_for_port(port: int, *, timeout_s: float = 20.0) -> bool:
+    """True once something listens on 127.0.0.1:``port`` (a server started in a subprocess); False after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
+            return True
         except OSError:
             time.sleep(0.1)
+    return False
+
+
+def gateway_venv(name: str, version: str, requirements: list[str]) -> Path:
+    """A virtual environment holding ``requirements`` (a gateway pinned at ``version``), installed once into
+    ``$IRC_GATEWAY_CACHE`` or ``~/.cache/image-router-conformance`` as ``<name>-<version>``; its folder.
+
+    A file lock keeps two pytest-xdist workers from installing into the same folder at once; a
+    half-finished install (no ``.installed`` marker) is redone.
+    """
+    import fcntl
+    import shutil
+
+    cache = Path(os.environ.get("IRC_GATEWAY_CACHE") or Path.home() / ".cache" / "image-router-conformance")
+    venv = cache / f"{name}-{version}"
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / f"{name}-{version}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".installed").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", *requirements], check=True, timeout=900)
+            (venv / ".installed").write_text(version)
+    return venv

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harness import build_plan, load_profile
+from harness import build_plan, catalogue, load_profile
 from harness.checks import CHECKS, Check, check_case
 from harness.reference._images import generate, render_image
 from harness.spec import Case
@@ -410,6 +410,16 @@ def test_an_html_page_is_named_an_intermediarys_answer_with_its_title():
     assert "HTML page ('502 Bad Gateway')" in message and "intermediary" in message
 
 
+def test_a_413_page_on_an_invalid_request_fails_error_shape_and_status_naming_the_intermediary():
+    c = case("worldrouter", TOO_SMALL)
+    exchange = answer(raw=NGINX_413, status=413, content_type="text/html")
+    exchange.request_bytes = 4_200_000
+    results = judged(WORLD, c, exchange)
+    shape, status = results["error.shape"][0], results["error.status"][0]
+    assert not shape[0] and "body is not JSON" in shape[1] and "4,200,000 bytes" in shape[1]
+    assert not status[0] and "HTTP 413, documented 400" in status[1] and "proxy" in status[1]
+
+
 def test_an_empty_image_field_is_told_from_an_absent_one():
     c = case("worldrouter", REQUIRED_ONLY)
     body = faithful(WORLD, c)
@@ -417,3 +427,47 @@ def test_an_empty_image_field_is_told_from_an_absent_one():
     assert judged(WORLD, c, answer(body))["gen.image.decodes"] == [(False, "data[0]: b64_json is empty")]
     del body["data"][0]["b64_json"]
     assert judged(WORLD, c, answer(body))["gen.image.decodes"] == [(False, "data[0]: no b64_json field")]
+
+
+# ------------------------------------------------------------------ image URLs a client can download (image_url_reachable)
+
+OPENAI = load_profile("openai")
+DALLE3 = "gen.accepts-valid[dall-e-3 required fields only]"
+ROUTER = "http://127.0.0.1:4000/v1/images/generations"
+
+
+def _url_answer(url: str, *, download_status: int = 200) -> tuple[Case, Exchange]:
+    case = next(c for c in build_plan(OPENAI, models=("dall-e-3",)) if c.id == DALLE3)
+    target = OPENAI.model_endpoint(case.endpoint, case.model)
+    body = generate(target, case.body, store=lambda raw, fmt: url)
+    exchange = Exchange("POST", ROUTER, {}, case.body, status=200, headers={"content-type": "application/json"},
+                        content=json.dumps(body).encode(), sent_at=time.time())
+    exchange.downloads[url] = Exchange("GET", url, {}, None, status=download_status,
+                                       headers={"content-type": "image/png"},
+                                       content=render_image(1024, 1024, "png") if download_status == 200 else b"no")
+    return case, exchange
+
+
+def _url_result(url: str, **kw: int) -> tuple[bool, str]:
+    case, exchange = _url_answer(url, **kw)
+    results = [r for r in check_case(OPENAI, case, exchange).results if r.requirement == "gen.image.url-reachable"]
+    assert len(results) == 1, results
+    return results[0].passed, results[0].message
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:4000/v1/_images/a.png", "http://localhost:4000/v1/_images/a.png",
+                                 "https://93.184.215.14/a.png"])
+def test_an_image_url_on_the_routers_own_origin_or_a_public_address_passes(url):
+    assert _url_result(url) == (True, "")
+
+
+def test_an_image_url_on_another_internal_port_is_the_upstream_handed_around_the_gateway():
+    passed, message = _url_result("http://127.0.0.1:8001/v1/_images/a.png")
+    assert not passed
+    assert "internal address (127.0.0.1)" in message and "127.0.0.1:4000" in message and "--public-url" in message
+
+
+def test_an_image_url_that_wants_credentials_fails_at_should_and_says_so():
+    passed, message = _url_result("http://127.0.0.1:4000/v1/_images/a.png", download_status=401)
+    assert not passed and "HTTP 401 to a GET without credentials" in message
+    assert catalogue(OPENAI)["gen.image.url-reachable"].level == "SHOULD"

@@ -13,11 +13,9 @@ or a deviation LiteLLM fixed) fails the test, so the expectations stay true.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +24,7 @@ import pytest
 
 from harness import build_plan, load_profile
 
-from .conftest import failed_ids, free_ports, read_results
+from .conftest import failed_ids, free_ports, gateway_venv, read_results
 
 pytestmark = pytest.mark.gateway
 
@@ -37,27 +35,10 @@ MASTER_KEY = "sk-gateway-master-0123456789"  # what clients of the gateway send 
 UPSTREAM_KEY = "sk-upstream-9876543210"  # what the gateway sends to the reference router
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("IRC_GATEWAY_CACHE") or Path.home() / ".cache" / "image-router-conformance")
-
-
 @pytest.fixture(scope="module")
 def litellm() -> Path:
-    """The ``litellm`` command of a virtual environment holding ``litellm[proxy]==LITELLM_VERSION`` (installed once).
-
-    A file lock keeps two pytest-xdist workers from installing into the same folder at once.
-    """
-    venv = _cache_dir() / f"litellm-{LITELLM_VERSION}"
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with (venv.parent / f"litellm-{LITELLM_VERSION}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (venv / ".installed").exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", f"litellm[proxy]=={LITELLM_VERSION}"],
-                           check=True, timeout=900)
-            (venv / ".installed").write_text(LITELLM_VERSION)
-    return venv / "bin" / "litellm"
+    """The ``litellm`` command of a virtual environment holding ``litellm[proxy]==LITELLM_VERSION`` (installed once)."""
+    return gateway_venv("litellm", LITELLM_VERSION, [f"litellm[proxy]=={LITELLM_VERSION}"]) / "bin" / "litellm"
 
 
 #: Settings that would change what LiteLLM does (a database, its own options) or send traffic through a proxy.

@@ -71,6 +71,8 @@ def test_boundary_examples_are_in_every_plan(size):
 @pytest.mark.parametrize("profile", PROFILES, ids=[p.name for p in PROFILES])
 def test_plan_invalid_cases_each_break_their_labelled_rule(profile):
     for case in build_plan(profile, seed=3, examples=4):
+        if case.skip:  # planned, not sent (a 50 MB upload without --large-inputs): its body is not the one it breaks
+            continue
         sent = {"Content-Type": "application/json", **case.headers}
         found = set(request_violations(profile, case.endpoint, case.body))
         found |= set(header_violations(profile, {k: v for k, v in sent.items() if v is not None}))

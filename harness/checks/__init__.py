@@ -19,6 +19,7 @@ from ..spec import Case, Profile
 from ..transport.client import Exchange
 # registering the checks, in catalogue order: 200 answers, then errors, then auth
 from . import served  # noqa: F401, I001
+from . import image_urls  # noqa: F401
 from . import rejected  # noqa: F401
 from . import auth  # noqa: F401
 from . import json_text  # noqa: F401

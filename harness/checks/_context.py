@@ -26,7 +26,7 @@ from ..spec.requirements import BehaviourId
 from ..transport.client import Exchange
 from ._registry import CheckResult
 
-__all__ = ["NOT_A_REJECTION", "CheckContext", "DecodedImage", "decode_b64_image", "largest_pixels"]
+__all__ = ["NOT_A_REJECTION", "CheckContext", "DecodedImage", "decode_b64_image", "html_title", "largest_pixels"]
 
 #: Statuses that mean "not allowed", "not here" or "slow down", never "rejected as invalid": a request answered so
 #: was never judged against the rule it breaks (a 404 is the route or resource missing, 405 the method).
@@ -87,6 +87,12 @@ class CheckContext:
             return status in (401, 403)
         return 400 <= status < 500 and status not in NOT_A_REJECTION
 
+    @property
+    def intermediary(self) -> bool:
+        """The answer looks like a proxy's or load balancer's, not the router's: a 413, or an HTML page."""
+        return self.answered and (self.exchange.status == 413 or
+                                  self.exchange.content_type.split(";")[0].strip().lower() == "text/html")
+
     def describe(self) -> str:
         """The answer in one line: the transport error, or the status and the start of the body; a 413 and an
         HTML page (an intermediary's answer: a proxy, a load balancer) say so, with the request's size."""
@@ -98,7 +104,7 @@ class CheckContext:
         if exchange.status == 413:
             return f"HTTP 413 (Content Too Large): {sent}, refused as too large by the router or a proxy in front of it"
         if exchange.content_type.split(";")[0].strip().lower() == "text/html":
-            title = _html_title(exchange.content)
+            title = html_title(exchange.content)
             return (f"HTTP {exchange.status} with an HTML page{f' ({title!r})' if title else ''}, not the router's "
                     f"JSON: most likely an intermediary (proxy, gateway, load balancer) answered; {sent}")
         return f"HTTP {exchange.status}: {snippet}"
@@ -142,7 +148,7 @@ class CheckContext:
         """``requirement`` judged by the body's validity against the ``kind`` schema, naming where it breaks."""
         _, problem = self.parsed
         if problem:
-            return self.result(requirement, False, problem)
+            return self.result(requirement, False, f"{problem}; {self.describe()}" if self.intermediary else problem)
         error = self.schema_error(kind)
         where = "/".join(str(p) for p in error.absolute_path) if error is not None else ""
         return self.result(requirement, error is None, f"{where or '(body)'}: {error.message[:300]}" if error else "")
@@ -195,7 +201,7 @@ class _TitleParser(HTMLParser):
             self.title += data
 
 
-def _html_title(content: bytes) -> str:
+def html_title(content: bytes) -> str:
     """The ``<title>`` of an HTML page (its first 4 kB; at most 120 characters), or ``""``."""
     parser = _TitleParser()
     parser.feed(content[:4096].decode("utf-8", "replace"))

@@ -52,7 +52,8 @@ def error_shape(ctx: CheckContext) -> Iterator[CheckResult]:
 def error_status(ctx: CheckContext) -> Iterator[CheckResult]:
     if ctx.rejected and ERROR_STATUS.slug in ctx.case.requirements:
         status, documented = ctx.exchange.status, ctx.profile.errors.status
-        yield ctx.result(ERROR_STATUS, status == documented, f"HTTP {status}, documented {documented}")
+        said = f"; {ctx.describe()}" if ctx.intermediary else ""
+        yield ctx.result(ERROR_STATUS, status == documented, f"HTTP {status}, documented {documented}{said}")
 
 
 @check(ERROR_NO_IMAGE, kinds=("invalid", "auth"), title="an error answer carries no generated image",

@@ -16,7 +16,7 @@ from typing import Any
 from ..derive.schema import request_violations
 from ..spec import Case, ModelEndpoint, Profile
 from ..spec import requirements as ids
-from ._draw import contested, draw, label_of, on_limit_values, with_value
+from ._draw import LARGE_UPLOAD, contested, draw, label_of, megabytes, on_limit_values, with_value
 from ._invalid import InvalidCases
 from ..derive.strategies import (
     cheapest_body,
@@ -25,18 +25,21 @@ from ..derive.strategies import (
     keep_conditions,
     valid_body,
 )
+from ..rules.values import incompressible_png_data_uri
 
 _REJECTION = ids.REJECTION
 
-__all__ = ["build_plan"]
+__all__ = ["LARGE_UPLOAD", "build_plan"]
 
 
 class _PlanBuilder(InvalidCases):
-    def __init__(self, profile: Profile, *, seed: int, examples: int, input_image_url: str | None) -> None:
+    def __init__(self, profile: Profile, *, seed: int, examples: int, input_image_url: str | None,
+                 large_inputs: bool) -> None:
         self.profile = profile
         self.seed = seed
         self.examples = examples
         self.input_image_url = input_image_url
+        self.large_inputs = large_inputs
         self.cases: list[Case] = []
         self.ids: set[str] = set()
 
@@ -113,6 +116,7 @@ class _PlanBuilder(InvalidCases):
                      kind="valid", op=op, body=transparent, origin="example", also=(accepts,))
         self.conflicts(op, base)
         self.on_limit(op, base)
+        self.uploads(op, base)
         if "multipart" in self.profile.endpoints[op.endpoint].encodings and self.encoding(op) != "multipart":
             self.add(requirement=accepts, label=f"{op.model} multipart/form-data", kind="valid", op=op, body=base,
                      origin="example", encoding="multipart", note="the endpoint documents both encodings")
@@ -160,6 +164,58 @@ class _PlanBuilder(InvalidCases):
                 shown = value if param.dimension_rules else f"{param.name}={label_of(value, param)}"
                 self.add(requirement=param.rules[key].requirement.id, label=f"{shown} on the limit", kind="valid",
                          op=op, body=body, origin="boundary", also=also, note=f"valid: exactly at the {key} limit")
+
+    def smallest_upload_limit(self) -> int | None:
+        """The smallest file-size limit (bytes) any input image of the profile documents; ``None`` if none does."""
+        limits = [p.rules["max_bytes"].value for op in self.profile.model_endpoints() for p in op.params.values()
+                  if p.type == "image" and "max_bytes" in p.rules]
+        return min(limits, default=None)
+
+    def uploads(self, op: ModelEndpoint, base: dict[str, Any]) -> None:
+        """Valid cases whose input ``image`` has a realistic size, where its model documents a file-size limit.
+
+        One PNG of incompressible (seeded random) pixels close under the
+        smallest limit the profile documents (a 3.9 MB file under dall-e-2's
+        "less than 4MB"): the upload a proxy in front of a router refuses when
+        its body limit is the default (nginx: 1 MB). On the model's own limit
+        it judges the ``max_bytes`` rule too. Uploads over
+        :data:`LARGE_UPLOAD` (the model's own 50 MB-class limit, ``max_items``
+        such files at once) are planned but skipped unless ``large_inputs``,
+        their size said in the reason.
+        """
+        image = op.params.get("image")
+        smallest = self.smallest_upload_limit()
+        if image is None or image.type != "image" or not image.exercise or "max_bytes" not in image.rules \
+                or smallest is None:
+            return
+        accepts = ids.ACCEPTS_VALID.at(op.prefix)
+        own = image.rules["max_bytes"]
+        limits = sorted({min(own.value, smallest), own.value})
+        for limit in limits:
+            size = limit * 15 // 16
+            requirement = own.requirement.id if limit == own.value else accepts
+            note = f"valid: an input image of {size:,} bytes, under the {limit:,}-byte limit"
+            self.upload_case(op, base, requirement=requirement, also=(accepts,) if requirement != accepts else (),
+                             label=f"{op.model} image of {megabytes(size)}", files=1, size=size, note=note)
+        most = image.rules.get("max_items")
+        if most is not None and most.value > 1:
+            size = min(limits) * 15 // 16
+            self.upload_case(op, base, requirement=most.requirement.id, also=(accepts,), files=most.value, size=size,
+                             label=f"{op.model} {most.value} images of {megabytes(size)}",
+                             note=f"valid: {most.value} input images of {size:,} bytes each")
+
+    def upload_case(self, op: ModelEndpoint, base: dict[str, Any], *, requirement: str, also: tuple[str, ...],
+                    label: str, files: int, size: int, note: str) -> None:
+        total = files * size
+        if total > LARGE_UPLOAD and not self.large_inputs:
+            self.add(requirement=requirement, label=label, kind="valid", op=op, body=base, origin="boundary",
+                     also=also, note=note, skip=f"an upload of {megabytes(total)}: --large-inputs sends it")
+            return
+        one = incompressible_png_data_uri(size, seed=self.seed)
+        body = with_value(op, base, "image", [one] * files if files > 1 else one)
+        if not request_violations(self.profile, op.endpoint, body):  # a model whose other rules refuse it: none
+            self.add(requirement=requirement, label=label, kind="valid", op=op, body=body, origin="boundary",
+                     also=also, note=note)
 
     def attach(self, op: ModelEndpoint, requirement: str, name: str, value: Any) -> bool:
         """Add ``requirement`` to the first planned valid case of ``op`` that sends ``name`` = ``value``."""
@@ -224,7 +280,7 @@ class _PlanBuilder(InvalidCases):
 
 
 def build_plan(profile: Profile, *, seed: int = 0, examples: int = 2, models: tuple[str, ...] = (),
-               input_image_url: str | None = None) -> list[Case]:
+               input_image_url: str | None = None, large_inputs: bool = False) -> list[Case]:
     """Every case a run of ``profile`` sends, in send order.
 
     Auth and invalid cases (free on a conformant router) come first, then the
@@ -232,9 +288,12 @@ def build_plan(profile: Profile, *, seed: int = 0, examples: int = 2, models: tu
     ``examples`` is the number of Hypothesis draws per rule and per model; the
     same ``seed`` gives the same list. ``models`` keeps only those models'
     cases (all when empty); ``ValueError`` names an id the profile lacks.
+    ``large_inputs`` also sends the uploads over :data:`LARGE_UPLOAD` bytes
+    (otherwise planned as skipped, with their size).
     """
     unknown = [m for m in models if m not in profile.models]
     if unknown:
         raise ValueError(f"profile {profile.name!r} has no model {', '.join(map(repr, unknown))}; "
                          f"models: {', '.join(profile.models)}")
-    return _PlanBuilder(profile, seed=seed, examples=examples, input_image_url=input_image_url).build(models)
+    return _PlanBuilder(profile, seed=seed, examples=examples, input_image_url=input_image_url,
+                        large_inputs=large_inputs).build(models)

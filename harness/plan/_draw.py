@@ -10,8 +10,18 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from ..derive.strategies import keep_conditions
+from ..rules.values import upload_bytes
 from ..rules import kind
 from ..spec import ModelEndpoint, Param
+
+#: Uploads larger than this (bytes) are sent only with ``large_inputs``: they cost time and bandwidth on every run.
+LARGE_UPLOAD = 8 * 1024 * 1024
+
+
+def megabytes(size: int) -> str:
+    """``size`` bytes in decimal megabytes, as upload limits are written (``3.9 MB``)."""
+    return f"{size / 1_000_000:.1f} MB"
+
 
 def draw(strategy: st.SearchStrategy[Any], count: int, seed: int) -> list[Any]:
     """``count`` examples of ``strategy``, the same ones for the same ``seed``.
@@ -41,8 +51,23 @@ def draw(strategy: st.SearchStrategy[Any], count: int, seed: int) -> list[Any]:
 
 
 def label_of(value: Any, param: Param) -> str:
+    """How a case id shows ``value`` of ``param``: itself when short, input images by count, format and size."""
+    if param.type == "image":
+        return _image_label(value)
     text = value if isinstance(value, str) and param.type == "string" else json.dumps(value)
     return text if len(text) <= 40 else f"{text[:24]}…({len(text)} chars)"
+
+
+def _image_label(value: Any) -> str:
+    if isinstance(value, list):
+        return f"{len(value)} images" if len(value) != 1 else "1 image"
+    decoded = value.split(",", 1)[0].removeprefix("data:").removesuffix(";base64") \
+        if isinstance(value, str) and value.startswith("data:") else None
+    if decoded is None:
+        return json.dumps(value) if len(json.dumps(value)) <= 40 else f"{json.dumps(value)[:24]}…"
+    size = upload_bytes(value)
+    shown = megabytes(size) if size >= 100_000 else f"{size:,} bytes"
+    return f"{decoded.removeprefix('image/') or 'a'} file of {shown}"
 
 
 def with_value(op: ModelEndpoint, base: dict[str, Any], name: str, value: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from ..derive.strategies import cheapest_body, invalid_body
 from ..rules import kind
 from ..spec import ModelEndpoint, Param, Rule
 from ..spec import requirements as ids
-from ._draw import draw, label_of, with_value
+from ._draw import LARGE_UPLOAD, draw, label_of, megabytes, with_value
 
 _REJECTION = ids.REJECTION
 
@@ -20,7 +20,7 @@ __all__ = ["InvalidCases"]
 
 class InvalidCases:
     """The invalid-case methods of the plan builder (a mixin: ``add``, ``encoding``, ``profile``, ``seed``,
-    ``examples`` come from it)."""
+    ``examples``, ``large_inputs`` come from it)."""
 
     def invalid(self, op: ModelEndpoint) -> None:
         for param in op.params.values():
@@ -48,6 +48,11 @@ class InvalidCases:
             return
         also = _REJECTION
         base = cheapest_body(op)
+        if rule.kind == "max_bytes" and rule.value > LARGE_UPLOAD and not self.large_inputs:
+            self.add(requirement=rid, label=f"png file of {megabytes(rule.value)}", kind="invalid", op=op, body=base,
+                     origin="boundary", also=also, params=(param.name,),
+                     skip=f"an upload of {megabytes(rule.value)}: --large-inputs sends it")
+            return
         bodies: list[tuple[str, dict[str, Any]]] = []
         rule_kind = kind(rule.kind)
         if not rule_kind.drawn:

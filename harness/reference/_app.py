@@ -140,7 +140,9 @@ class _Router:
         parts: list[tuple[str, Any]] = []
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
-                parts.append((name, (await value.read(), value.content_type or "application/octet-stream")))
+                raw = await value.read()
+                raw = self.fault.upload(raw) if self.fault.upload else raw
+                parts.append((name, (raw, value.content_type or "application/octet-stream")))
             else:
                 parts.append((name, value))
         model = next((v for k, v in parts if k == "model"), None)

@@ -94,6 +94,7 @@ class Fault:
     payload: Callable[[dict[str, Any], ModelEndpoint], dict[str, Any]] | None = None
     media_type: str | None = None
     encode: Callable[[str], bytes] | None = None  # the 200 body's JSON text -> the bytes sent
+    upload: Callable[[bytes], bytes] | None = None  # a multipart file part's bytes -> what the router reads
     # a streamed answer's events ((name, data); a None name sends data as raw bytes) -> what is sent instead,
     # or a whole Response (the stream ignored, an error)
     stream: Callable[[list[tuple[str | None, Any]]], list[tuple[str | None, Any]] | Response] | None = None
@@ -375,6 +376,10 @@ for _fault in (
           encode=lambda text: b"\xef\xbb\xbf" + text.encode()),
     Fault("duplicate-created", "writes created twice, the first time as a string", "json.interoperable",
           encode=lambda text: text.replace('{"created": ', '{"created": "now", "created": ', 1).encode()),
+    # seen on a real proxy: it re-encoded multipart bodies as UTF-8 text, so every uploaded image arrived corrupt
+    Fault("corrupts-uploads", "reads multipart file uploads as UTF-8 text (bytes that are not UTF-8 become U+FFFD), "
+          "as a proxy that re-encodes bodies does: every input image is refused", "accepts-valid", profile="openai",
+          models=("gpt-image-2",), upload=lambda raw: raw.decode("utf-8", "replace").encode("utf-8")),
     Fault("attempt-without-region", "omits region from extra.routing.attempts items", "response.schema",
           profile="opengateway",
           payload=_edit(lambda body: body["extra"]["routing"]["attempts"][0].pop("region"), when="extra")),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import math
+import random
 from functools import cache
 from typing import Any
 
@@ -18,7 +20,8 @@ from PIL import Image, ImageDraw
 from .size import cheapest_size
 
 __all__ = ["BENIGN_PROMPTS", "FAMILY_VALUES", "case_variants", "data_uri", "decode_data_uri", "image_data_uri",
-           "input_image_data_uri", "input_mask_data_uri", "present_value"]
+           "incompressible_png_data_uri", "input_image_data_uri", "input_mask_data_uri", "present_value",
+           "upload_bytes"]
 
 #: Short, meaningful, moderation-safe prompts: random text proves nothing and
 #: can trip a real router's filters or be refused as empty.
@@ -112,6 +115,41 @@ def input_image_data_uri() -> str:
     image = Image.new("RGB", (256, 256), (255, 255, 255))
     ImageDraw.Draw(image).rectangle((64, 64, 192, 192), fill=(40, 120, 220))
     return _png_data_uri(image)
+
+
+@cache
+def incompressible_png_data_uri(max_bytes: int, *, seed: int = 0) -> str:
+    """A square RGB PNG of seeded random pixels, as large as fits in ``max_bytes`` (bytes), as a data URI.
+
+    Random pixels do not compress, so neither the PNG nor a gzip on the way
+    makes it smaller: it is an upload of real size, the input image a user of
+    a documented "less than 4MB" limit sends. The same ``seed`` gives the same
+    bytes; nothing is stored. About 0.1 s per 4 MB. ``ValueError`` below
+    1024 bytes (no PNG that small is worth sending).
+    """
+    if max_bytes < 1024:
+        raise ValueError(f"max_bytes must be at least 1024, not {max_bytes}")
+    side = math.isqrt(max_bytes // 3)  # 3 bytes per pixel, plus a filter byte per row and the chunks
+    while True:
+        pixels = random.Random(f"{seed}:{side}").randbytes(side * side * 3)
+        out = io.BytesIO()
+        # level 1: a normal deflate stream (level 6's filters make random rows a little larger)
+        Image.frombytes("RGB", (side, side), pixels).save(out, format="PNG", compress_level=1)
+        if out.tell() <= max_bytes:
+            return data_uri(out.getvalue(), "image/png")
+        side -= max(1, (out.tell() - max_bytes) // (3 * side) + 1)
+
+
+def upload_bytes(value: Any) -> int:
+    """Bytes of the files the data URIs in ``value`` (a body, a list or a string) carry, without decoding them."""
+    if isinstance(value, dict):
+        return sum(upload_bytes(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(upload_bytes(v) for v in value)
+    if isinstance(value, str) and value.startswith("data:") and ";base64," in value[:100]:
+        payload = value.split(",", 1)[1]
+        return len(payload) * 3 // 4 - payload[-2:].count("=")
+    return 0
 
 
 @cache

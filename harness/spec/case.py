@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rules.values import upload_bytes
+
 __all__ = ["Case"]
 
 
@@ -23,8 +25,9 @@ class Case:
     the client sends). ``headers`` are extra request headers (``None``: do not
     send that header at all). ``params`` are the request fields an invalid case
     gets wrong (what ``error.param`` should name). ``billable`` is true when a conformant router
-    charges for it; ``images`` is how many images that would be. ``skip`` is
-    why the case cannot be sent as configured (empty: send it).
+    charges for it; ``images`` is how many images that would be; ``upload_bytes``
+    the bytes of the input files it uploads. ``skip`` is why the case cannot be
+    sent as configured (empty: send it).
     """
 
     id: str
@@ -47,6 +50,10 @@ class Case:
         n = self.body.get("n", 1)
         return n if self.billable and isinstance(n, int) else 0
 
+    @property
+    def upload_bytes(self) -> int:
+        return upload_bytes(self.body)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -56,6 +63,7 @@ class Case:
             "valid": self.kind in ("valid", "stream"),
             "billable": self.billable,
             "images": self.images,
+            "upload_bytes": self.upload_bytes,
             "endpoint": self.endpoint,
             "model": self.model,
             "auth": self.auth,

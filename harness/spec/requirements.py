@@ -15,7 +15,7 @@ from dataclasses import dataclass
 __all__ = [
     "ACCEPTS_VALID", "AUTH_NO_KEY_ECHO", "AUTH_REQUIRED", "AUTH_STATUS_401", "AUTH_WRONG_KEY", "BehaviourId",
     "CONTENT_TYPE", "DATA_COUNT", "ERROR_NO_IMAGE", "ERROR_PARAM", "ERROR_SHAPE", "ERROR_STATUS", "IMAGE_DECODES",
-    "IMAGE_DIMENSIONS", "IMAGE_FORMAT", "IMAGE_TRANSPARENT", "JSON_INTEROPERABLE", "JSON_STRICT", "MODEL_KNOWN", "STREAM_EVENTS", "STREAM_IMAGES", "STREAM_ORDER",
+    "IMAGE_DIMENSIONS", "IMAGE_FORMAT", "IMAGE_TRANSPARENT", "IMAGE_URL_REACHABLE", "JSON_INTEROPERABLE", "JSON_STRICT", "MODEL_KNOWN", "STREAM_EVENTS", "STREAM_IMAGES", "STREAM_ORDER",
     "STREAM_SERVED", "STREAM_USAGE", "REJECTION", "RESPONSE_CREATED",
     "RESPONSE_ECHO", "RESPONSE_SCHEMA", "USAGE_CONSISTENT",
 ]
@@ -48,6 +48,7 @@ RESPONSE_ECHO = BehaviourId("response.echo")
 RESPONSE_CREATED = BehaviourId("response.created")
 USAGE_CONSISTENT = BehaviourId("usage.consistent")
 IMAGE_TRANSPARENT = BehaviourId("image.transparent")
+IMAGE_URL_REACHABLE = BehaviourId("image.url-reachable")
 MODEL_KNOWN = BehaviourId("model.known")
 ERROR_SHAPE = BehaviourId("error.shape", per_endpoint=False)
 ERROR_STATUS = BehaviourId("error.status", per_endpoint=False)

@@ -17,7 +17,7 @@ import socket
 
 import httpx
 
-__all__ = ["refusal"]
+__all__ = ["internal_address", "refusal", "same_origin"]
 
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -80,3 +80,22 @@ def refusal(url: str, *, router_host: str, allow_private: bool = False) -> str |
         return (f"host {host[:80]!r} is {internal[0]}, an internal address that is not the router's "
                 "(pass --allow-private-image-urls to fetch it)")
     return None
+
+
+def internal_address(host: str) -> str | None:
+    """The first loopback, private, link-local or reserved address ``host`` names, else ``None`` (public, or
+    no answer from the resolver)."""
+    return next((str(a) for a in _addresses(host) if _internal(a)), None)
+
+
+def same_origin(url: httpx.URL, other: httpx.URL) -> bool:
+    """Whether two URLs reach the same server: same scheme and port (defaults applied), and the same host or
+    hosts that name a common address (``localhost`` and ``127.0.0.1``)."""
+    def port(u: httpx.URL) -> int | None:
+        return u.port or {"http": 80, "https": 443}.get(u.scheme)
+
+    if url.scheme != other.scheme or port(url) != port(other):
+        return False
+    if url.host.lower() == other.host.lower():
+        return True
+    return bool(set(_addresses(url.host)) & set(_addresses(other.host)))
