@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from hypothesis import strategies as st
+from PIL import Image
 
 import harness
 from harness import SpecError, build_plan, certify, load_profile, request_schema, request_violations
@@ -11,7 +14,7 @@ from harness._resources import specs_dir
 from harness.reference import Fault, register_fault, unregister_fault
 from harness.report import summary_html
 from harness.rules import KINDS, RuleKind, kind, register, unregister
-from harness.rules.values import BENIGN_PROMPTS
+from harness.rules.values import BENIGN_PROMPTS, decode_data_uri
 from harness.spec.load import meta_schema
 
 TOY_PROFILE = """\
@@ -177,3 +180,26 @@ def test_a_conflict_must_name_a_documented_value(tmp_path):
     with pytest.raises(SpecError, match=rf"x.yaml:{line}: .*background.conflicts.translucent: 'translucent' is not a "
                                         r"documented value of 'background'"):
         load_profile(tmp_path / "x.yaml")
+
+
+def test_an_input_image_pixel_limit_gets_a_case_on_it_and_one_past_it_and_the_reference_router_keeps_it(tmp_path):
+    """``max_input_pixels`` is a standard kind: a profile that documents one gets both cases without code."""
+    text = (specs_dir() / "profiles" / "openai.yaml").read_text()
+    marker = "        max_bytes: {value: 4194304, level: SHOULD, source: *dalle-image-source}\n"
+    assert marker in text
+    text = text.replace(marker, marker + "        max_input_pixels: {value: 262144, source: {file: toy-docs.md, "
+                                         "quote: \"Input images have at most 262,144 pixels.\"}}\n", 1)
+    (tmp_path / "px.yaml").write_text(text)
+    profile = load_profile(tmp_path / "px.yaml")
+    rid = "edit.dall-e-2.image.max-input-pixels"
+    cases = [c for c in build_plan(profile, models=("dall-e-2",)) if c.requirements[0] == rid]
+    assert {c.kind for c in cases} == {"valid", "invalid"}
+    for case in cases:
+        violations = request_violations(profile, "edits", case.body)
+        assert violations == ({rid: "image"} if case.kind == "invalid" else {}), case.id
+    sides = {c.kind: Image.open(io.BytesIO(decode_data_uri(c.body["image"])[0])).size for c in cases}
+    assert sides == {"valid": (512, 512), "invalid": (513, 513)}  # on the limit, and one pixel row past it
+    result = certify(profile, models=("dall-e-2",))
+    row = next(r for r in result.requirements if r["id"] == rid)
+    assert row["status"] == "passed" and row["cases"] == len(cases) and result.verdict == "conformant"
+    assert row["title"] == "an input `image` image of more than 262,144 pixels is rejected"

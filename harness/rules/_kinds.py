@@ -185,6 +185,15 @@ def _square_kept(instance: Any, value: Any) -> bool:
     return all(size is None or size[0] == size[1] for _, size in map(_sniff, _input_files(instance)))
 
 
+def _input_pixels_kept(instance: Any, limit: Any) -> bool:
+    return all(size is None or size[0] * size[1] <= limit for _, size in map(_sniff, _input_files(instance)))
+
+
+def _square_side(limit: int) -> int:
+    """The side (pixels) of the largest square image of at most ``limit`` pixels."""
+    return math.isqrt(limit)
+
+
 def _unlisted_format(param: Any, rule: Any) -> st.SearchStrategy[Any]:
     allowed = {"jpeg" if str(a).lower() == "jpg" else str(a).lower() for a in rule.value}
     # draw the format, then make the file: strategies of megabyte strings have megabyte reprs
@@ -230,6 +239,11 @@ for _kind in (
     RuleKind("max_bytes", "max-bytes", "an input `{param}` file of {value} bytes or more is rejected",
              keyword="x-image-max-bytes", invalid=_too_large,
              check=lambda instance, limit: all(len(raw) < limit for raw in _input_files(instance))),
+    # the image itself, not the requested output size: a square file one pixel row past the limit breaks it
+    RuleKind("max_input_pixels", "max-input-pixels", "an input `{param}` image of more than {value} pixels is rejected",
+             keyword="x-image-max-pixels", check=_input_pixels_kept,
+             invalid=lambda param, rule: st.just(_square_side(rule.value) + 1).map(lambda s: image_data_uri(s, s)),
+             on_limit=lambda param, rule: [image_data_uri(_square_side(rule.value), _square_side(rule.value))]),
     RuleKind("unsupported", "unsupported", "a request with `{param}` (not supported) is rejected", keyword="not",
              schema=_unsupported_schema, drawn=False, invalid=lambda param, rule: st.just(present_value(param))),
     RuleKind("format", "format", "a malformed `{param}` (not WIDTHxHEIGHT or a documented keyword) is rejected",
