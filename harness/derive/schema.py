@@ -166,7 +166,9 @@ def request_violations(profile: Profile, endpoint: str, body: dict[str, Any]) ->
     A missing ``model`` breaks ``<prefix>.model.required`` and a model id out
     of the documented format ``<prefix>.model.format``, where the profile
     documents them; any other model the profile lacks breaks the pseudo-rule
-    ``<prefix>.model.known``. An empty
+    ``<prefix>.model.known``; a value that breaks the parameter's schema where
+    no rule of the profile covers it (``user: {}`` where ``user`` is typed
+    without a source) breaks the pseudo-rule ``<prefix>.<model>.<param>.schema``. An empty
     result means the body is valid for its model on ``endpoint``. A parameter
     of the wrong type breaks only its type rule, and a condition is reported
     only when the parameters it relates are each valid on their own.
@@ -203,6 +205,8 @@ def request_violations(profile: Profile, endpoint: str, body: dict[str, Any]) ->
         param = op.params.get(name)
         if param is not None and kind in param.rules:
             by_param.setdefault(name, set()).add(kind)
+        elif param is not None:  # the schema's structure (a type the profile states without a source)
+            found.setdefault(f"{op.prefix}.{op.model}.{name}.schema", name)
     for name, kinds in by_param.items():
         # A value of the wrong type breaks the type rule; its other failures follow from that.
         for kind in ({"type"} if "type" in kinds else kinds):

@@ -21,6 +21,7 @@ import httpx
 from PIL import Image, UnidentifiedImageError
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -136,7 +137,11 @@ class _Router:
         return body
 
     async def form_body(self, request: Request, endpoint: str) -> dict[str, Any]:
-        form = await request.form()
+        try:
+            form = await request.form()
+        except HTTPException as exc:  # Starlette's answer to no boundary, a part without a name, too many parts
+            raise _Rejected(400, f"The multipart/form-data body cannot be read: {exc.detail}",
+                            code="invalid_multipart") from None
         parts: list[tuple[str, Any]] = []
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
@@ -218,7 +223,17 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
     for name, endpoint in profile.endpoints.items():
         for path in (endpoint.path, *endpoint.alternative_paths):
             routes.append(Route(profile.base_path + path, handler(name), methods=["POST"]))
-    return Starlette(routes=routes)
+
+    async def routing_error(request: Request, exc: Exception) -> Response:
+        # a path it does not serve (404) or a method it does not take (405, with Allow: RFC 9110 15.5.6),
+        # in the profile's error shape like every other error
+        assert isinstance(exc, HTTPException)
+        rejected = _Rejected(exc.status_code, str(exc.detail), kind="routing", type_="invalid_request_error",
+                             code={404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error"))
+        return JSONResponse({"error": {"message": rejected.message, "type": rejected.type, "param": None,
+                                       "code": rejected.code}}, status_code=exc.status_code, headers=exc.headers)
+
+    return Starlette(routes=routes, exception_handlers={HTTPException: routing_error})
 
 
 #: Hosts the reference router fetches image URLs from: it never sends traffic off the machine.
