@@ -151,7 +151,14 @@ class _Router:
             else:
                 parts.append((name, value))
         model = next((v for k, v in parts if k == "model"), None)
-        return body_from_form(self.profile.model_endpoint(endpoint, model), parts)
+        target = self.profile.model_endpoint(endpoint, model)
+        images = {name for p in (target.params.values() if target else ()) if p.type == "image"
+                  for name in (p.name, f"{p.name}[]", *p.aliases)}
+        # a file part sent without a filename (Schemathesis does) arrives as text: take back its bytes
+        parts = [(name, (_part_bytes(value), "application/octet-stream"))
+                 if name in images and isinstance(value, str) and value and not value.startswith(_TEXT_INPUTS)
+                 else (name, value) for name, value in parts]
+        return body_from_form(target, parts)
 
     def validate(self, endpoint: str, body: dict[str, Any]) -> ModelEndpoint:
         """The model endpoint ``body`` targets; :class:`_Rejected` naming the first rule it breaks."""
@@ -234,6 +241,24 @@ def create_app(profile: Profile, *, api_key: str | None, fault: Fault | None = N
                                        "code": rejected.code}}, status_code=exc.status_code, headers=exc.headers)
 
     return Starlette(routes=routes, exception_handlers={HTTPException: routing_error})
+
+
+#: How an input image written as text starts (a data URI or a URL); other text in an image field is a file's bytes.
+_TEXT_INPUTS = ("data:", "http://", "https://")
+
+
+def _part_bytes(text: str) -> bytes:
+    """The bytes of a multipart part Starlette decoded as text: UTF-8 when they were valid UTF-8, else Latin-1
+    (its fallback, which maps each byte to one character and so gives them back exactly)."""
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw  # not UTF-8: Starlette fell back to Latin-1, which this undoes
+    return text.encode("utf-8")  # valid UTF-8 would have been decoded as UTF-8
 
 
 #: Hosts the reference router fetches image URLs from: it never sends traffic off the machine.
