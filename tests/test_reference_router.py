@@ -63,3 +63,22 @@ def test_a_multipart_body_it_cannot_read_is_400_in_the_error_shape(client, conte
 def test_a_body_that_is_not_json_is_400_in_the_error_shape(client):
     answer = client.post("/v1/images/generations", content=b"{bad", headers={**AUTH, "Content-Type": "application/json"})
     assert answer.status_code == 400 and _error(answer)["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_a_file_part_sent_without_a_filename_is_still_the_file(client, fmt):
+    """Schemathesis sends file parts with a Content-Type and no filename; Starlette hands those over as text.
+    The router takes the bytes back (UTF-8, else Latin-1), so the image is served, not refused as text."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(out, format=fmt)
+    files = {"image": (None, out.getvalue(), f"image/{fmt.lower()}")}
+    answer = client.post("/v1/images/edits", data={"model": "gpt-image-2", "prompt": "a green square"},
+                         files=files, headers=AUTH)
+    assert answer.status_code == 200, answer.text[:300]
+    broken = client.post("/v1/images/edits", data={"model": "gpt-image-2", "prompt": "x"},
+                         files={"image": (None, b"\x89PNG but not one", "image/png")}, headers=AUTH)
+    assert broken.status_code == 400 and _error(broken)["param"] == "image"
