@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from ._diagnosis import shared_answer_lines
 from ._errors import EXIT_NOT_ASSESSED, HarnessError, NotAssessed
 from ._resources import suites_dir
 from .options import add_cli_options, config_from
@@ -254,3 +255,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Any:
         run.result().write(path)
     if run.not_assessed():
         session.exitstatus = EXIT_NOT_ASSESSED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Failed requirements that share one answer, said once at the end of the console output (``conformance
+    run`` says it in its own summary instead)."""
+    run = config.stash.get(_RUN_KEY, None)
+    if run is None or config.getoption("--router-option-style") == "cli":
+        return
+    lines = shared_answer_lines(run.result().data.get("shared_answers") or ())
+    if lines:
+        terminalreporter.write_sep("-", "one cause, many failures")
+        for line in lines:
+            terminalreporter.write_line(line)

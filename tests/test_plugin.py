@@ -29,6 +29,15 @@ def test_plugin_fails_items_of_the_broken_rule_only(pytester):
     result.stdout.fnmatch_lines(["*MUST gen.image.dimensions: data[[]0[]]: asked * got 1024x1024*"])
 
 
+def test_failures_that_share_one_answer_are_said_once_at_the_end(pytester):
+    pytester.makepyfile(test_generations=SUITE)
+    result = pytester.runpytest("--router-profile", "openai", "--router-models", "gpt-image-2",
+                                "--router-fault", "corrupts-uploads", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(["*one cause, many failures*",
+                                 "* failed requirements share one answer (* cases, e.g. edit.*): HTTP 400: *"
+                                 "the bytes are not an image"])
+
+
 def test_max_generations_skips_billable_cases(pytester):
     pytester.makepyfile(test_generations=SUITE)
     result = pytester.runpytest("--router-profile", "worldrouter", "--router-max-generations", "3",
