@@ -19,7 +19,7 @@ from harness.derive.schema import request_violations
 from harness.plan import LARGE_UPLOAD
 from harness.rules.values import decode_data_uri, incompressible_png_data_uri, upload_bytes
 
-from .conftest import load_results
+from .conftest import load_results, run_cli
 
 OPENAI = load_profile("openai")
 LIMIT = 4 * 1024 * 1024  # dall-e-2's "less than 4MB", the smallest input-image limit openai.yaml documents
@@ -125,11 +125,11 @@ def test_shared_answers_groups_failures_by_answer_only_when_they_fail_two_requir
 
 
 def test_a_router_that_corrupts_every_upload_gets_a_report_that_opens_with_the_shared_answer(tmp_path):
-    from harness.cli import main
-
-    code = main(["run", "--profile", "openai", "--models", "gpt-image-2", "--fault", "corrupts-uploads",
-                 "--report-dir", str(tmp_path)])
-    assert code == 1
+    # a subprocess, as a user runs it (in process, pytest.main would leave the suite module imported)
+    proc = run_cli("run", "--profile", "openai", "--models", "gpt-image-2", "--fault", "corrupts-uploads",
+                   "--report-dir", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "failed requirements share one answer" in proc.stdout  # the console says it too
     results = load_results(tmp_path / "openai" / "results.json")
     first = results["shared_answers"][0]
     assert "the bytes are not an image" in first["answer"] and "edit.accepts-valid" in first["requirements"]
