@@ -17,6 +17,8 @@ router's failure. Exception text never contains the router API key.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import NamedTuple
 
 __all__ = ["EXIT_MUST_FAILED", "EXIT_NOT_ASSESSED", "EXIT_OK", "EXIT_USAGE", "ApiKeyRejected", "EndpointNotFound",
@@ -61,7 +63,11 @@ class ProfileNotFound(HarnessError):
     def __init__(self, name: str, *, available: list[str]) -> None:
         self.name = name
         self.available = available
-        super().__init__(f"no profile {name!r}; built-in profiles: {', '.join(available)}; or pass a path to a .yaml file")
+        if "/" in name or name.endswith((".yaml", ".yml")):  # meant as a path: say the file is missing
+            message = f"profile file {name!r} not found (looked for {Path(name).resolve()})"
+        else:
+            message = f"no profile {name!r}; built-in profiles: {', '.join(available)}; or pass a path to a .yaml file"
+        super().__init__(message)
 
 
 class MissingApiKey(HarnessError):

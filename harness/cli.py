@@ -25,41 +25,59 @@ from .options import pytest_args as pytest_args_for
 
 __all__ = ["main"]
 
+_EXIT_CODES = ("exit codes: 0 every MUST requirement passed; 1 a MUST requirement failed; 2 usage or spec error "
+               "(a broken profile, an unknown option, no API key); 3 the router could not be assessed (unreachable, "
+               "key rejected, no image endpoint at the base URL, run interrupted)")
+
+
+class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that shows each option's default, except where there is none to show (``None``, a switch)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default in (None, False) else super()._get_help_string(action)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="conformance", description=__doc__.split("\n\n")[0])
+    from ._version import __version__
+
+    defaults = _Defaults
+    parser = argparse.ArgumentParser(prog="conformance", description=__doc__.split("\n\n")[0], epilog=_EXIT_CODES)
+    parser.add_argument("--version", action="version", version=f"conformance {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="certify a router and write reports")
+    run = sub.add_parser("run", help="certify a router and write reports", epilog=_EXIT_CODES)
     run.add_argument("--profile", action="append", dest="profiles", metavar="NAME|PATH",
                      help="profile to certify (repeatable); default: every built-in profile")
     run.add_argument("--report-dir", default="reports", type=Path, help="where reports go (default reports/)")
     add_cli_options(run)
 
-    serve = sub.add_parser("serve", help="run the reference router alone (a local mock router)")
-    serve.add_argument("--profile", default="worldrouter", metavar="NAME|PATH")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = sub.add_parser("serve", help="run the reference router alone (a local mock router)", formatter_class=defaults)
+    serve.add_argument("--profile", default="worldrouter", metavar="NAME|PATH", help="the profile it serves")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument("--api-key", help="require this bearer key (default: no auth)")
-    serve.add_argument("--fault", help="break one rule on purpose")
-    serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="delay each answer")
+    serve.add_argument("--fault", help="break one rule on purpose (see --list-faults)")
+    serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="delay each answer by this much")
     serve.add_argument("--list-faults", action="store_true", help="list the fault catalogue and exit")
     serve.add_argument("--public-url", metavar="URL",
                        help="the base URL clients reach this router at (behind a gateway: the gateway's, e.g. "
                             "https://gateway.example/v1); image URLs are built from it (default: each request's Host)")
 
     plan = sub.add_parser("plan", help="list the cases a run would send; sends nothing")
-    plan.add_argument("--profile", required=True, metavar="NAME|PATH")
-    plan.add_argument("--format", choices=("text", "json"), default="text")
+    plan.add_argument("--profile", required=True, metavar="NAME|PATH", help="built-in profile name or YAML path")
+    plan.add_argument("--format", choices=("text", "json"), default="text",
+                      help="text (default): one line per case ($ = billable); json: every case with its request body")
     add_cli_options(plan, names=("seed", "examples", "models", "input_image_url", "large_inputs"))
 
-    schema = sub.add_parser("schema", help="print one generated JSON Schema (Draft 2020-12)")
-    schema.add_argument("--profile", required=True, metavar="NAME|PATH")
-    schema.add_argument("--endpoint", default="generations")
+    schema = sub.add_parser("schema", help="print one generated JSON Schema (Draft 2020-12)", formatter_class=defaults)
+    schema.add_argument("--profile", required=True, metavar="NAME|PATH", help="built-in profile name or YAML path")
+    schema.add_argument("--endpoint", default="generations", help="endpoint name (generations, edits)")
     schema.add_argument("--model", help="model id (default: the profile's first model)")
-    schema.add_argument("--kind", choices=("request", "response", "error"), default="request")
+    schema.add_argument("--kind", choices=("request", "response", "error"), default="request",
+                        help="which schema: the request body, the 200 body or the error body")
 
     openapi = sub.add_parser("openapi", help="print an OpenAPI 3.1 document for a profile (for Schemathesis, Prism, ...)")
-    openapi.add_argument("--profile", required=True, metavar="NAME|PATH")
+    openapi.add_argument("--profile", required=True, metavar="NAME|PATH", help="built-in profile name or YAML path")
 
     sub.add_parser("profiles", help="list the built-in profiles")
     return parser
@@ -253,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
+    except BrokenPipeError:  # the reader stopped early (| head): not an error of ours; no traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's recipe: no second error at exit
+        return EXIT_OK
     except HarnessError as exc:
         print(f"conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -339,3 +341,28 @@ def test_serve_public_url_is_the_base_of_the_image_urls_it_answers(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_version_help_with_exit_codes_and_option_defaults(tmp_path):
+    from harness import __version__
+
+    assert run_cli("--version", cwd=tmp_path).stdout.strip() == f"conformance {__version__}"
+    for args in ((), ("run",)):
+        text = " ".join(run_cli(*args, "--help", cwd=tmp_path).stdout.split())
+        assert "exit codes: 0 every MUST requirement passed; 1 a MUST requirement failed; 2 usage" in text
+        assert "3 the router could not be assessed" in text
+    serve = " ".join(run_cli("serve", "--help", cwd=tmp_path).stdout.split())
+    assert "--port PORT port to listen on (default: 8000)" in serve and "(default: None)" not in serve
+
+
+def test_a_missing_profile_path_is_named_a_missing_file_not_an_unknown_name(tmp_path):
+    proc = run_cli("plan", "--profile", "profiles/acme.yaml", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "profile file 'profiles/acme.yaml' not found" in proc.stderr and "built-in profiles" not in proc.stderr
+    assert "no profile 'acme'; built-in profiles:" in run_cli("plan", "--profile", "acme", cwd=tmp_path).stderr
+
+
+def test_output_cut_short_by_its_reader_is_no_traceback(tmp_path):
+    proc = subprocess.run(f"{sys.executable} -m harness.cli openapi --profile openai | head -c 10", shell=True,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.stdout == '{\n  "opena' and "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
