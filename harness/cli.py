@@ -100,8 +100,19 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> tuple[int, Path]:
     profile = load_profile(profile_arg)  # spec errors surface here, before any request
     config = config_from(lambda name: getattr(args, name))
     require_api_key(config)  # so does a missing key: exit 2, naming the variable
+    if config.cases:  # and an id that is not in this plan
+        from ._replay import only_cases
+        from .plan import build_plan
+
+        try:
+            only_cases(build_plan(profile, seed=config.seed, examples=config.examples, models=config.models,
+                                  large_inputs=config.large_inputs), config.cases)
+        except ValueError as exc:  # an unknown case id or model id
+            print(f"conformance: {exc}", file=sys.stderr)
+            return EXIT_USAGE, args.report_dir / profile.name / "results.json"
     out = args.report_dir / profile.name
     out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").unlink(missing_ok=True)  # a run that writes none must not be summed up by the last one's
     pytest_args = [
         str(suites_dir()), "-q", "--tb=no", "-rN", "-p", "no:cacheprovider",
         "--rootdir", str(suites_dir()),
@@ -110,6 +121,7 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> tuple[int, Path]:
         "--html", str(out / "report.html"), "--self-contained-html",
         "--junitxml", str(out / "junit.xml"),
         "-W", "ignore::harness.pytest_plugin.ConformanceWarning", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        "-W", "ignore::hypothesis.errors.HypothesisSideeffectWarning",  # --case builds the plan before pytest runs
         *pytest_args_for(config),
     ]
     code = _pytest_exit_to_ours(int(pytest.main(pytest_args)))

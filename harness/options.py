@@ -42,7 +42,9 @@ class RunConfig:
     host (refused by default: a router could aim the harness at its network).
     ``large_inputs``: also send the input-image uploads over 8 MiB (a file
     under a 50 MB-class limit, ``max_items`` files of several MB); without
-    it they are planned as skipped, their size in the reason.
+    it they are planned as skipped, their size in the reason. ``cases``:
+    send only the cases with these ids (a replay; the plan is the one
+    ``seed``, ``examples`` and ``models`` give, so bodies are the same).
     """
 
     router_url: str | None = None
@@ -60,6 +62,7 @@ class RunConfig:
     input_image_url: str | None = None
     allow_private_image_urls: bool = False
     large_inputs: bool = False
+    cases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,8 @@ OPTIONS: tuple[Option, ...] = (
            "private addresses other than the router's host (refused by default)", flag_only=True),
     Option("large_inputs", "--large-inputs", "also send input-image uploads over 8 MiB (a 50 MB-class file, "
            "max_items files of several MB; conformance plan shows their size)", flag_only=True),
+    Option("cases", "--case", "send only this case, by its id as reports show it (repeatable; a replay: give "
+           "the run's --seed, --examples and --models too)", metavar="ID", repeatable=True),
 )
 
 _BY_NAME = {option.name: option for option in OPTIONS}

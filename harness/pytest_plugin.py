@@ -131,7 +131,7 @@ class _Adapter:
         if outcome.must:
             lines = "\n".join(f"MUST {r.requirement}: {r.message}" for r in outcome.must)
             pytest.fail(f"{lines}\nreproduce: {outcome.record.evidence['curl']}\n"
-                        f"replay the case: --router-seed {self.run.config.seed} -k {case.id!r}", pytrace=False)
+                        f"replay the case: {self.run.replay_command(case)}", pytrace=False)
         return outcome
 
 

@@ -53,6 +53,7 @@ class FailureRow(TypedDict):
     request: Any
     response: Any
     curl: str | None
+    replay: NotRequired[str]
 
 
 class Document(TypedDict):
@@ -124,6 +125,7 @@ class CaseRecord:
     skipped: str | None = None
     transport_error: bool = False
     stream: dict[str, Any] | None = None  # a streamed answer's timing: events, first_event_s, completed_s
+    replay: str | None = None  # the conformance run line that re-sends this case
 
 
 @dataclass
@@ -164,7 +166,7 @@ class RunRecord:
             failing = [(c, r) for c in touched for r in c.results if r.requirement == rid and not r.passed]
             failures = [
                 FailureRow(case=c.case_id, message=_cut(r.message), exchange=c.case_id, request=None, response=None,
-                           curl=c.evidence.get("curl"))
+                           curl=c.evidence.get("curl"), **({"replay": c.replay} if c.replay else {}))
                 for c, r in failing[:MAX_FAILURES_SHOWN]
             ]
             status = "failed" if failures else ("passed" if touched else "skipped")

@@ -30,6 +30,7 @@ from .evidence import build_evidence
 from .guard import RunGuard
 from .options import RunConfig, flag
 from .plan import build_plan
+from ._replay import only_cases, replay_command
 from .results import CaseRecord, RunRecord, RunResult
 from .spec import Case, Profile, Requirement
 from .transport.client import Exchange, Limits, RouterClient, httpx_path
@@ -101,7 +102,8 @@ class Run:
     likewise gets a partial ``report.html`` (banner and requirement table),
     which the finished report replaces.
     Raises :class:`MissingApiKey` (a ``router_url`` and no key), ``ValueError``
-    for a ``models`` id the profile lacks and ``KeyError`` for an unknown ``fault``.
+    for a ``models`` id the profile lacks or a ``cases`` id the plan lacks, and ``KeyError`` for an unknown
+    ``fault``.
     """
 
     def __init__(self, profile: Profile, config: RunConfig = RunConfig(), *, style: str = "python",
@@ -128,9 +130,13 @@ class Run:
         self._checkpointed = 0.0
         self._interrupted = False
         self._prefetch_done = False
-        self.plan: list[Case] = build_plan(profile, seed=config.seed, examples=config.examples, models=config.models,
-                                           input_image_url=self._input_image_url(),
-                                           large_inputs=config.large_inputs)
+        self.plan: list[Case] = only_cases(build_plan(profile, seed=config.seed, examples=config.examples,
+                                                 models=config.models, input_image_url=self._input_image_url(),
+                                                 large_inputs=config.large_inputs), config.cases)
+
+    def replay_command(self, case: Case) -> str:
+        """The ``conformance run`` line that re-sends exactly ``case`` (see :func:`harness._replay.replay_command`)."""
+        return replay_command(self.profile.name, self.config, case, embedded=self.embedded)
 
     def __enter__(self) -> Run:
         return self
@@ -299,7 +305,7 @@ class Run:
     def execute(self, case: Case) -> CaseOutcome:
         """Send ``case`` (or take its prefetched answer), judge it and record its evidence."""
         client = self.connect()
-        record = CaseRecord(case.id, case.requirements, case.billable)
+        record = CaseRecord(case.id, case.requirements, case.billable, replay=self.replay_command(case))
         self.records[case.id] = record
         self.record.cases.append(record)
         if case.skip:

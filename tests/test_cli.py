@@ -366,3 +366,27 @@ def test_output_cut_short_by_its_reader_is_no_traceback(tmp_path):
     proc = subprocess.run(f"{sys.executable} -m harness.cli openapi --profile openai | head -c 10", shell=True,
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.stdout == '{\n  "opena' and "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_a_failing_case_replays_alone_with_the_line_its_report_gives(tmp_path):
+    import shlex
+
+    run_cli("run", "--profile", "worldrouter", "--fault", "fixed-1024", "--report-dir", str(tmp_path / "a"), cwd=tmp_path)
+    row = next(r for r in read_results(tmp_path / "a", "worldrouter")["requirements"] if r["id"] == "gen.image.dimensions")
+    failure = row["failures"][0]
+    words = shlex.split(failure["replay"])  # the line as a shell reads it: the id survives its spaces and brackets
+    assert words[:2] == ["conformance", "run"] and words[words.index("--case") + 1] == failure["case"]
+    proc = run_cli(*words[1:], "--report-dir", str(tmp_path / "b"), cwd=tmp_path)
+    replayed = read_results(tmp_path / "b", "worldrouter")
+    assert proc.returncode == 1 and replayed["requests"]["sent"] == 1
+    assert "gen.image.dimensions" in failed_ids(replayed)
+    original = json.loads((tmp_path / "a" / "worldrouter" / "results.json").read_text())["exchanges"][failure["case"]]
+    assert replayed["exchanges"][failure["case"]]["request"]["body"] == original["request"]["body"]  # the same body
+    assert "re-send this case with the harness:" in (tmp_path / "a" / "worldrouter" / "report.html").read_text()
+
+
+def test_an_unknown_case_id_is_a_usage_error_naming_the_closest(tmp_path):
+    proc = run_cli("run", "--profile", "worldrouter", "--case", "gen.accepts-valid[gpt-image-2 required field only]",
+                   "--report-dir", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2 and "closest: 'gen.accepts-valid[gpt-image-2 required fields only]'" in proc.stderr
+    assert not (tmp_path / "worldrouter" / "results.json").exists()
