@@ -19,7 +19,6 @@ from typing import Any
 
 from ._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK, EXIT_USAGE, HarnessError
 from ._resources import builtin_profiles, suites_dir
-from ._diagnosis import shared_answer_lines
 from .options import add_cli_options, config_from
 from .options import pytest_args as pytest_args_for
 
@@ -49,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", action="append", dest="profiles", metavar="NAME|PATH",
                      help="profile to certify (repeatable); default: every built-in profile")
     run.add_argument("--report-dir", default="reports", type=Path, help="where reports go (default reports/)")
+    loudness = run.add_mutually_exclusive_group()
+    loudness.add_argument("--quiet", action="store_true", help="print only each profile's verdict line")
+    loudness.add_argument("--verbose", action="store_true", help="list every failed requirement (default: the "
+                          "first 15), each with a failing case and its replay line")
     add_cli_options(run)
 
     serve = sub.add_parser("serve", help="run the reference router alone (a local mock router)", formatter_class=defaults)
@@ -125,7 +128,7 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> tuple[int, Path]:
         *pytest_args_for(config),
     ]
     code = _pytest_exit_to_ours(int(pytest.main(pytest_args)))
-    _summarize(out / "results.json", out / "report.html")
+    _summarize(out / "results.json", out / "report.html", quiet=args.quiet, verbose=args.verbose)
     return code, out / "results.json"
 
 
@@ -137,22 +140,15 @@ def _interrupted(results: Path) -> bool:
         return False
 
 
-def _summarize(results_path: Path, report: Path) -> None:
+def _summarize(results_path: Path, report: Path, *, quiet: bool = False, verbose: bool = False) -> None:
+    from ._console import summary_lines
+
     try:
         data = json.loads(results_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         print(f"no results written to {results_path}", file=sys.stderr)
         return
-    counts: dict[str, int] = {}
-    for row in data["requirements"]:
-        key = f"{row['level']} {row['status']}"
-        counts[key] = counts.get(key, 0) + 1
-    shown = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-    reason = f" ({data['not_assessed_reason']})" if data.get("not_assessed_reason") else ""
-    print(f"{data['profile']}: {data['verdict']}{reason}; requirements: {shown}; "
-          f"requests sent {data['requests']['sent']}, billable {data['requests']['billable']}; report: {report}")
-    for line in shared_answer_lines(data.get("shared_answers") or ()):
-        print(f"  {line}")
+    print("\n".join(summary_lines(data, report, quiet=quiet, verbose=verbose)))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -390,3 +390,28 @@ def test_an_unknown_case_id_is_a_usage_error_naming_the_closest(tmp_path):
                    "--report-dir", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2 and "closest: 'gen.accepts-valid[gpt-image-2 required fields only]'" in proc.stderr
     assert not (tmp_path / "worldrouter" / "results.json").exists()
+
+
+def test_the_console_names_each_failed_requirement_with_a_case_and_its_replay(tmp_path):
+    proc = run_cli("run", "--profile", "worldrouter", "--fault", "fixed-1024", "--report-dir", str(tmp_path), cwd=tmp_path)
+    out = proc.stdout
+    assert "FAILED MUST gen.image.dimensions: data[0]: asked 640x1024, got 1024x1024" in out
+    must = out.index("FAILED MUST"), out.index("FAILED SHOULD")
+    assert must[0] < must[1]  # MUST first
+    assert "    replay: conformance run --profile worldrouter --seed 0 --fault fixed-1024 --case '" in out
+    quiet = run_cli("run", "--profile", "worldrouter", "--fault", "fixed-1024", "--quiet", "--report-dir",
+                    str(tmp_path), cwd=tmp_path).stdout
+    assert "worldrouter: non-conformant" in quiet and "FAILED" not in quiet
+
+
+def test_the_console_lists_the_first_failed_requirements_unless_verbose():
+    from harness._console import FAILED_SHOWN, summary_lines
+
+    rows = [{"id": f"gen.rule-{i}", "level": "MUST", "status": "failed",
+             "failures": [{"case": f"gen.rule-{i}[x]", "message": "line one\nline two", "replay": "conformance run"}]}
+            for i in range(FAILED_SHOWN + 3)]
+    data = {"profile": "p", "verdict": "non-conformant", "requirements": rows, "requests": {"sent": 1, "billable": 0}}
+    default = summary_lines(data, Path("r.html"))
+    assert sum(line.startswith("  FAILED") for line in default) == FAILED_SHOWN
+    assert default[-1].startswith("  … and 3 more failed requirements") and "line one line two" in default[1]
+    assert sum(line.startswith("  FAILED") for line in summary_lines(data, Path("r.html"), verbose=True)) == len(rows)
