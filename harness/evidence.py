@@ -66,9 +66,13 @@ def truncate_payloads(value: Any, *, keep: int = _KEEP_CHARS, items: int | None 
     return value
 
 
-def curl_command(exchange: Exchange) -> str:
-    """A shell line that repeats the request; the key is read from ``$ROUTER_API_KEY``."""
-    parts = ["curl", "-sS", "-X", exchange.method, shlex.quote(exchange.url)]
+def curl_command(exchange: Exchange, *, base_url: str | None = None) -> str:
+    """A shell line that repeats the request; the key is read from ``$ROUTER_API_KEY``, and a URL under
+    ``base_url`` (the router's base URL) is written ``"$ROUTER_URL"/...`` so the line replays against any router."""
+    url = shlex.quote(exchange.url)
+    if base_url and exchange.url.startswith(base_url.rstrip("/") + "/"):
+        url = '"$ROUTER_URL"' + shlex.quote(exchange.url[len(base_url.rstrip("/")):])
+    parts = ["curl", "-sS", "-X", exchange.method, url]
     for name, value in exchange.request_headers.items():
         if exchange.form is not None and name.lower() == "content-type":
             continue  # curl -F writes its own multipart Content-Type with the boundary
@@ -138,8 +142,10 @@ def _shown_headers(headers: dict[str, str]) -> dict[str, str]:
     return shown
 
 
-def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any) -> Evidence:
-    """The JSON-ready evidence of one exchange; ``redact`` scrubs the key from any text."""
+def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any,
+                   base_url: str | None = None) -> Evidence:
+    """The JSON-ready evidence of one exchange; ``redact`` scrubs the key from any text; ``base_url`` is the
+    router's base URL, which the curl line writes as ``"$ROUTER_URL"``."""
     evidence: Evidence = {
         "request": {
             "method": exchange.method,
@@ -157,7 +163,7 @@ def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any
             "error": exchange.error,
         },
         "elapsed_s": round(exchange.elapsed_s, 3),
-        "curl": curl_command(exchange),
+        "curl": curl_command(exchange, base_url=base_url),
         "thumbnails": [_thumbnail(image) for image in images[:4]],
     }
     return json.loads(redact(json.dumps(evidence)))

@@ -97,6 +97,8 @@ class ResultsDocument(TypedDict):
     profile_sha256: str
     router_url: str
     seed: int
+    fault: NotRequired[str | None]
+    embedded: NotRequired[bool]
     started_at: str
     duration_s: float
     verdict: str
@@ -136,6 +138,8 @@ class RunRecord:
     catalogue: dict[str, Requirement]
     router_url: str
     seed: int
+    fault: str | None = None  # the embedded reference router's fault, when it ran with one
+    embedded: bool = False  # the run was against the embedded reference router
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     cases: list[CaseRecord] = field(default_factory=list)
     sent: int = 0
@@ -221,6 +225,8 @@ class RunRecord:
             "profile_sha256": self.profile.sha256,
             "router_url": self.router_url,
             "seed": self.seed,
+            "fault": self.fault,
+            "embedded": self.embedded,
             "started_at": self.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "duration_s": round(self.duration_s, 3),
             "verdict": verdict,

@@ -116,7 +116,9 @@ class Run:
         self.levels = {rid: req.level for rid, req in self.catalogue.items()}
         self.url = config.router_url
         self.embedded = config.router_url is None
-        self.record = RunRecord(profile, self.catalogue, self.url or "(reference router)", config.seed)
+        self.record = RunRecord(profile, self.catalogue, self.url or "(reference router)", config.seed,
+                                fault=config.fault if config.router_url is None else None,
+                                embedded=config.router_url is None)
         self.records: dict[str, CaseRecord] = {}
         self._fault = self._resolve_fault()
         self._stack = ExitStack()
@@ -332,7 +334,7 @@ class Run:
         # messages quote decoded values (a schema error repeats the instance): redacted before they go anywhere
         verdict.results = [replace(r, message=client.redact(r.message)) if r.message else r for r in verdict.results]
         record.results = verdict.results
-        record.evidence = build_evidence(exchange, verdict.images, redact=client.redact)
+        record.evidence = build_evidence(exchange, verdict.images, redact=client.redact, base_url=client.base_url)
         record.stream = _stream_timing(self.profile, case, exchange)
         self.checkpoint()
         return CaseOutcome(case, record, must=tuple(failures(verdict, self.levels, "MUST")),

@@ -51,13 +51,15 @@ def test_non_conformant_report_shows_the_failure_first_with_its_source_and_a_wor
     assert html.escape("Both edges must be multiples of 16px.", quote=True) in first_row
 
     curl = html.unescape(re.search(r"<pre class='irc-curl'>(.*?)</pre>", first_row, re.S).group(1))
-    assert curl.startswith("curl ") and "$ROUTER_API_KEY" in curl and url in curl
+    # the line names no port of this run: "$ROUTER_URL" (the report says which URL it was), so it replays anywhere
+    assert curl.startswith("curl ") and "$ROUTER_API_KEY" in curl and '"$ROUTER_URL"/images/generations' in curl
+    assert url not in curl and f"this run's ROUTER_URL was <code>{url}</code>" in first_row
     results = read_results(out, "worldrouter")
     failure = results["exchanges"][results["requirements"][0]["failures"][0]["exchange"]]
     if shutil.which("curl") is None:
         pytest.fail("curl is needed to replay the report's curl line (.ci/run installs it)")
     replay = subprocess.run(["bash", "-c", curl + " -o /dev/null -w '%{http_code}'"], capture_output=True, text=True,
-                            timeout=60, env={"ROUTER_API_KEY": KEY, "PATH": "/usr/bin:/bin"})
+                            timeout=60, env={"ROUTER_API_KEY": KEY, "ROUTER_URL": url, "PATH": "/usr/bin:/bin"})
     assert replay.stdout == str(failure["response"]["status"]) == "200", replay.stderr
 
 
@@ -109,3 +111,13 @@ def test_a_stream_cut_mid_event_renders_its_timeline():
     page = evidence_html([("FAIL", "MUST", "gen.stream.order", "cut")], build_evidence(exchange, [], redact=str))
     assert "event stream" in page and "the stream ended in the middle of an event" in page
     assert "<td>image_generation.partial_image</td><td>0</td><td>0.1</td><td>26</td>" in page
+
+
+def test_a_run_of_the_embedded_router_with_a_fault_names_the_fault_and_how_to_serve_it_again(tmp_path):
+    proc = run_cli("run", "--profile", "worldrouter", "--fault", "fixed-1024", "--report-dir", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 1
+    data = read_results(tmp_path, "worldrouter")
+    assert data["fault"] == "fixed-1024" and data["embedded"] is True
+    page = (tmp_path / "worldrouter" / "report.html").read_text(encoding="utf-8")
+    assert "the embedded reference router ran with the fault fixed-1024 (returns 1024x1024 images" in page
+    assert "conformance serve --profile worldrouter --fault fixed-1024" in page

@@ -34,6 +34,12 @@ def _meta(data: dict[str, Any]) -> list[tuple[str, str]]:
         ("harness", f"image-router-conformance {data['harness_version']}, results schema_version {data['schema_version']}"),
         ("started", data["started_at"]),
     ]
+    if data.get("fault"):
+        from ..reference import FAULTS
+
+        fault = FAULTS.get(data["fault"])
+        said = f" ({fault.description}; it breaks {fault.breaks or 'nothing'})" if fault is not None else ""
+        meta.insert(1, ("fault", f"the embedded reference router ran with the fault {data['fault']}{said}"))
     if data.get("not_assessed_reason"):
         meta.insert(0, ("why not assessed", data["not_assessed_reason"]))
     return meta
