@@ -25,7 +25,7 @@ from ._diagnosis import shared_answer_lines
 from ._errors import EXIT_NOT_ASSESSED, HarnessError, NotAssessed
 from ._resources import suites_dir
 from .options import add_cli_options, config_from
-from .report import evidence_html, summary_html
+from .report import environment_html, evidence_html, frame_html, summary_html
 from .runner import CaseOutcome, Run
 from .spec import Case, load_profile
 
@@ -162,7 +162,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):
     if run is None or case is None or report.when != "call":
         return
     record = run.records.get(case.id)
+    failed = list(dict.fromkeys(r.requirement for r in (record.results if record else ()) if not r.passed))
     report.user_properties.append(("requirements", " ".join(case.requirements)))
+    report.user_properties.append(("failed_requirements", " ".join(failed)))
     if record is None or not record.evidence:
         return
     from pytest_html import extras
@@ -210,6 +212,13 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
     if run is not None:
         data = run.result().data
         prefix.append(summary_html(data))
+        prefix.append(frame_html(cases=len(run.plan), sent=data["requests"]["sent"]))
+        try:
+            from pytest_metadata.plugin import metadata_key
+        except ImportError:  # pytest-html without pytest-metadata: nothing to fold
+            pass
+        else:
+            postfix.append(environment_html(session.config.stash.get(metadata_key, {})))
         html_report = session.config.stash.get(_HTML_REPORT_KEY, None)
         if html_report is not None:
             html_report.title = f"{run.profile.name}: {data['verdict']} (image router conformance)"
@@ -226,8 +235,12 @@ class _RequirementsColumn:
     def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
         if not cells:  # another plugin hid this row
             return
-        properties = [p for p in getattr(report, "user_properties", ()) if isinstance(p, tuple) and len(p) == 2]
-        cells.insert(2, f'<td class="col-requirements">{html.escape(str(dict(properties).get("requirements", "")))}</td>')
+        properties = dict(p for p in getattr(report, "user_properties", ()) if isinstance(p, tuple) and len(p) == 2)
+        failed = str(properties.get("failed_requirements", "")).split()
+        judged = [r for r in str(properties.get("requirements", "")).split() if r not in failed]
+        shown = (f"<b>failed: {html.escape(' '.join(failed))}</b>{'; ' if judged else ''}" if failed else "") + \
+            html.escape(" ".join(judged))
+        cells.insert(2, f'<td class="col-requirements">{shown}</td>')
 
 
 def _is_conformance_session(config: pytest.Config) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._html import evidence_html, partial_report_html, requirement_anchor, summary_html
+from ._html import environment_html, evidence_html, frame_html, partial_report_html, requirement_anchor, summary_html
 from ._index import write_index
 
-__all__ = ["evidence_html", "partial_report_html", "requirement_anchor", "summary_html", "write_index"]
+__all__ = ["environment_html", "evidence_html", "frame_html", "partial_report_html", "requirement_anchor",
+           "summary_html", "write_index"]

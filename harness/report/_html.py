@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from ._templates import render, requirement_anchor
 
-__all__ = ["evidence_html", "partial_report_html", "requirement_anchor", "summary_html"]
+__all__ = ["environment_html", "evidence_html", "frame_html", "partial_report_html", "requirement_anchor", "summary_html"]
 
 _VERDICT_TEXT = {"conformant": "Conformant", "non-conformant": "Non-conformant", "not-assessed": "Not assessed"}
 
@@ -62,3 +62,14 @@ def evidence_html(results: list[tuple[str, str, str, str]], evidence: dict[str, 
     """One case's evidence: ``results`` as (outcome, level, requirement id, message) rows, then curl,
     the redacted request and response (base64 truncated) and thumbnails of the images."""
     return render("evidence.html.j2", results=results, evidence=evidence)
+
+
+def frame_html(*, cases: int, sent: int) -> str:
+    """CSS and one line that make pytest-html's page read as a certificate: the pytest-only outcome filters
+    (expected failures, reruns) and the Environment block hidden, the results table named a table of cases."""
+    return render("pytest_html_frame.html.j2", cases=cases, sent=sent)
+
+
+def environment_html(environment: dict[str, Any]) -> str:
+    """pytest-metadata's environment table, folded (``<details>``), for the bottom of the report."""
+    return render("pytest_environment.html.j2", environment=[(k, str(v)) for k, v in environment.items()])

@@ -23,7 +23,8 @@ def _href(name: str, file: str) -> str:
 
 
 def _pretty_json(value: Any) -> str:
-    return json.dumps(value, indent=2)
+    # ensure_ascii=False: a cut string's marker shows as "…[28,556 chars]", not as a literal \u2026
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 @cache
