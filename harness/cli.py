@@ -157,16 +157,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print("conformance: --fault breaks the embedded reference router; it cannot be used with --router-url",
               file=sys.stderr)
         return EXIT_USAGE
-    codes = []
+    codes, ran = [], []
     for profile in profiles:
         code, results = _run_one(profile, args)
         codes.append(code)
+        if code != EXIT_USAGE:  # a usage error ran nothing: what its folder holds is an earlier run's
+            ran.append(results.parent.name)
         if _interrupted(results):
             print("conformance: interrupted; the profiles after this one were not run", file=sys.stderr)
             break
     from .report import write_index
 
-    index = write_index(args.report_dir, [p.parent.name for p in sorted(args.report_dir.glob("*/results.json"))])
+    index = write_index(args.report_dir, [p.parent.name for p in sorted(args.report_dir.glob("*/results.json"))],
+                        current=ran)
     print(f"index: {index}")
     # usage errors outrank everything, then "not assessed", then MUST failures
     for code in (EXIT_USAGE, EXIT_NOT_ASSESSED, EXIT_MUST_FAILED):

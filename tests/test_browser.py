@@ -80,7 +80,9 @@ def test_report_shows_verdict_requirements_and_filters(browser, reports, tmp_pat
 def test_index_shows_profiles_side_by_side_and_one_click_reaches_the_curl(browser, reports, tmp_path):
     page, problems = _open(browser, (reports / "index.html").as_uri())
     assert page.locator("#profiles tr").count() == 3  # header + two profiles
-    assert page.locator("#matrix thead th").all_inner_texts() == ["requirement", "myrouter", "worldrouter"]
+    # two invocations into one folder: the earlier one's profile is marked stale, in its column and its row
+    assert page.locator("#matrix thead th").all_inner_texts() == ["requirement", "myrouter", "worldrouter (stale)"]
+    assert "(stale: an earlier run)" in page.locator("#profiles tr.stale").inner_text()
     page.screenshot(path=str(tmp_path / "index.png"))
     page.click("#matrix td.failed a")  # the one failing requirement, first row
     # pytest-html's own script may add ?sort=... to the address once the page loads: compare path and anchor

@@ -121,3 +121,14 @@ def test_a_run_of_the_embedded_router_with_a_fault_names_the_fault_and_how_to_se
     page = (tmp_path / "worldrouter" / "report.html").read_text(encoding="utf-8")
     assert "the embedded reference router ran with the fault fixed-1024 (returns 1024x1024 images" in page
     assert "conformance serve --profile worldrouter --fault fixed-1024" in page
+
+
+def test_the_index_marks_profiles_an_earlier_run_left_in_the_folder_stale(tmp_path):
+    assert run_cli("run", "--profile", "worldrouter", "--report-dir", str(tmp_path), cwd=tmp_path).returncode == 0
+    assert run_cli("run", "--profile", "myrouter", "--seed", "7", "--report-dir", str(tmp_path), cwd=tmp_path).returncode == 0
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    rows = {name: classes for classes, name in re.findall(r"<tr class='([^']*)'><td><a href='\./([a-z]+)/report.html'", page)}
+    assert rows == {"myrouter": "conformant", "worldrouter": "conformant stale"}
+    assert "results an earlier run left in this folder (worldrouter)" in page
+    started = read_results(tmp_path, "myrouter")["started_at"]
+    assert f"<td>{started}</td><td>7</td>" in page  # when it ran, with which seed

@@ -30,9 +30,15 @@ def _matrix(runs: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, dict[s
     return [(rid, by_id[rid]) for rid in ids]
 
 
-def write_index(report_dir: Path, profiles: list[str]) -> Path:
-    """Write ``report_dir/index.html`` for the ``profiles`` that have a ``results.json``; returns its path."""
+def write_index(report_dir: Path, profiles: list[str], *, current: list[str] | None = None) -> Path:
+    """Write ``report_dir/index.html`` for the ``profiles`` that have a ``results.json``; returns its path.
+
+    Each row says when its run started, with which seed, fault and harness version. ``current``: the
+    profiles this invocation ran; the others (results left in the folder by an earlier run) are marked
+    stale, so one folder never passes off old verdicts as new ones. ``None``: none is marked.
+    """
     runs = {name: json.loads((report_dir / name / "results.json").read_text(encoding="utf-8")) for name in profiles}
+    stale = set() if current is None else set(runs) - set(current)
     path = report_dir / "index.html"
-    path.write_text(render("index.html.j2", runs=runs, matrix=_matrix(runs)) + "\n", encoding="utf-8")
+    path.write_text(render("index.html.j2", runs=runs, matrix=_matrix(runs), stale=stale) + "\n", encoding="utf-8")
     return path
