@@ -23,12 +23,14 @@ def _one_line(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else f"{flat[:limit - 1]}…"
 
 
-def summary_lines(data: dict[str, Any], report: Path, *, quiet: bool = False, verbose: bool = False) -> list[str]:
+def summary_lines(data: dict[str, Any], report: Path, *, quiet: bool = False, verbose: bool = False,
+                  fail_on: str = "MUST") -> list[str]:
     """The console lines for one profile's ``results.json`` ``data``.
 
     ``quiet``: the verdict line only. Otherwise the answers shared by several failures, then each failed
     requirement (MUST first, at most :data:`FAILED_SHOWN` unless ``verbose``) with its first failing case,
-    that case's message and its replay line.
+    that case's message and its replay line. ``fail_on`` ``SHOULD``: the verdict line says when SHOULD
+    failures fail the gate.
     """
     counts: dict[str, int] = {}
     for row in data["requirements"]:
@@ -36,6 +38,9 @@ def summary_lines(data: dict[str, Any], report: Path, *, quiet: bool = False, ve
         counts[key] = counts.get(key, 0) + 1
     shown = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
     reason = f" ({data['not_assessed_reason']})" if data.get("not_assessed_reason") else ""
+    should = sum(r["status"] == "failed" and r["level"] == "SHOULD" for r in data["requirements"])
+    if fail_on == "SHOULD" and should and data["verdict"] != "not-assessed":
+        reason += f" (the gate fails: --fail-on SHOULD, and {should} SHOULD failed)"
     lines = [f"{data['profile']}: {data['verdict']}{reason}; requirements: {shown}; "
              f"requests sent {data['requests']['sent']}, billable {data['requests']['billable']}; report: {report}"]
     if quiet:

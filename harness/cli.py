@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", action="append", dest="profiles", metavar="NAME|PATH",
                      help="profile to certify (repeatable); default: every built-in profile")
     run.add_argument("--report-dir", default="reports", type=Path, help="where reports go (default reports/)")
+    run.add_argument("--config", type=Path, metavar="FILE",
+                     help="read options from this TOML file (keys: the option names with _, e.g. router_url, "
+                          "models, fail_on); flags given here win")
     loudness = run.add_mutually_exclusive_group()
     loudness.add_argument("--quiet", action="store_true", help="print only each profile's verdict line")
     loudness.add_argument("--verbose", action="store_true", help="list every failed requirement (default: the "
@@ -83,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     openapi.add_argument("--profile", required=True, metavar="NAME|PATH", help="built-in profile name or YAML path")
 
     sub.add_parser("profiles", help="list the built-in profiles")
+    parser.set_defaults(_run_parser=run)
     return parser
 
 
@@ -128,7 +132,7 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> tuple[int, Path]:
         *pytest_args_for(config),
     ]
     code = _pytest_exit_to_ours(int(pytest.main(pytest_args)))
-    _summarize(out / "results.json", out / "report.html", quiet=args.quiet, verbose=args.verbose)
+    _summarize(out / "results.json", out / "report.html", quiet=args.quiet, verbose=args.verbose, fail_on=config.fail_on)
     return code, out / "results.json"
 
 
@@ -140,7 +144,8 @@ def _interrupted(results: Path) -> bool:
         return False
 
 
-def _summarize(results_path: Path, report: Path, *, quiet: bool = False, verbose: bool = False) -> None:
+def _summarize(results_path: Path, report: Path, *, quiet: bool = False, verbose: bool = False,
+               fail_on: str = "MUST") -> None:
     from ._console import summary_lines
 
     try:
@@ -148,7 +153,7 @@ def _summarize(results_path: Path, report: Path, *, quiet: bool = False, verbose
     except (OSError, ValueError):
         print(f"no results written to {results_path}", file=sys.stderr)
         return
-    print("\n".join(summary_lines(data, report, quiet=quiet, verbose=verbose)))
+    print("\n".join(summary_lines(data, report, quiet=quiet, verbose=verbose, fail_on=fail_on)))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -273,13 +278,38 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _config_file(argv: list[str] | None) -> Path | None:
+    """The ``--config FILE`` of a ``run`` command line, read before the rest so its values become defaults."""
+    words = sys.argv[1:] if argv is None else argv
+    if not words or words[0] != "run":
+        return None
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config", type=Path)
+    known, _ = pre.parse_known_args(words[1:])
+    return known.config
+
+
 _COMMANDS = {"run": _cmd_run, "serve": _cmd_serve, "plan": _cmd_plan, "schema": _cmd_schema, "openapi": _cmd_openapi,
              "profiles": _cmd_profiles}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``conformance`` console script; returns the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    try:
+        config_file = _config_file(argv)
+    except HarnessError as exc:
+        print(f"conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if config_file is not None:
+        from ._config_file import load_config_file
+
+        try:
+            parser.get_default("_run_parser").set_defaults(**load_config_file(config_file))
+        except HarnessError as exc:
+            print(f"conformance: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    args = parser.parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
     except BrokenPipeError:  # the reader stopped early (| head): not an error of ours; no traceback

@@ -45,6 +45,8 @@ class RunConfig:
     it they are planned as skipped, their size in the reason. ``cases``:
     send only the cases with these ids (a replay; the plan is the one
     ``seed``, ``examples`` and ``models`` give, so bodies are the same).
+    ``fail_on``: the RFC 2119 level whose failure fails the run (exit 1):
+    ``MUST`` (default) or ``SHOULD`` (a SHOULD failure fails it too).
     """
 
     router_url: str | None = None
@@ -63,6 +65,7 @@ class RunConfig:
     allow_private_image_urls: bool = False
     large_inputs: bool = False
     cases: tuple[str, ...] = ()
+    fail_on: str = "MUST"
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,13 @@ class Option:
     @property
     def default(self) -> Any:
         return _DEFAULTS[self.name]
+
+
+def _level(text: str) -> str:
+    level = text.strip().upper()
+    if level not in ("MUST", "SHOULD"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a level: MUST or SHOULD")
+    return level
 
 
 def _models(text: str) -> tuple[str, ...]:
@@ -128,6 +138,8 @@ OPTIONS: tuple[Option, ...] = (
            "private addresses other than the router's host (refused by default)", flag_only=True),
     Option("large_inputs", "--large-inputs", "also send input-image uploads over 8 MiB (a 50 MB-class file, "
            "max_items files of several MB; conformance plan shows their size)", flag_only=True),
+    Option("fail_on", "--fail-on", "exit 1 when a requirement of this level fails: MUST (default) or SHOULD "
+           "(a gate that holds SHOULD too)", metavar="LEVEL", parse=_level),
     Option("cases", "--case", "send only this case, by its id as reports show it (repeatable; a replay: give "
            "the run's --seed, --examples and --models too)", metavar="ID", repeatable=True),
 )
@@ -166,6 +178,7 @@ def config_from(values: Callable[[str], Any], *, pytest_style: bool = False) -> 
     read = {o.name: values(f"router_{o.name}" if pytest_style else o.name) for o in OPTIONS}
     read["headers"] = tuple(read["headers"] or ())
     read["models"] = tuple(read["models"] or ())
+    read["cases"] = tuple(read["cases"] or ())
     return RunConfig(**read)
 
 

@@ -266,9 +266,14 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         """0 every MUST passed, 1 a MUST failed, 3 not assessed (as ``conformance run``)."""
+        return self.exit_code_at("MUST")
+
+    def exit_code_at(self, fail_on: str) -> int:
+        """As :attr:`exit_code`, for a gate at ``fail_on`` (``MUST``, or ``SHOULD``: a SHOULD failure is 1 too)."""
         if self.verdict == "not-assessed":
             return EXIT_NOT_ASSESSED
-        return EXIT_MUST_FAILED if self.failed("MUST") else EXIT_OK
+        failing = self.failed("MUST") or (fail_on == "SHOULD" and self.failed("SHOULD"))
+        return EXIT_MUST_FAILED if failing else EXIT_OK
 
     def write(self, path: str | Path) -> Path:
         """Write ``data`` as strict JSON (no ``NaN``) to ``path`` atomically (parents created); returns the path.

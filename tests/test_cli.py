@@ -415,3 +415,30 @@ def test_the_console_lists_the_first_failed_requirements_unless_verbose():
     assert sum(line.startswith("  FAILED") for line in default) == FAILED_SHOWN
     assert default[-1].startswith("  … and 3 more failed requirements") and "line one line two" in default[1]
     assert sum(line.startswith("  FAILED") for line in summary_lines(data, Path("r.html"), verbose=True)) == len(rows)
+
+
+def test_a_gate_can_fail_on_should_and_take_its_options_from_a_toml_file(tmp_path):
+    # 422-on-invalid breaks error.status, a SHOULD: conformant, exit 0 by default
+    base = ("run", "--profile", "worldrouter", "--fault", "422-on-invalid", "--models", "gpt-image-2")
+    assert run_cli(*base, "--report-dir", str(tmp_path / "a"), cwd=tmp_path).returncode == 0
+    strict = run_cli(*base, "--fail-on", "should", "--report-dir", str(tmp_path / "b"), cwd=tmp_path)
+    assert strict.returncode == 1 and "the gate fails: --fail-on SHOULD, and 1 SHOULD failed" in strict.stdout
+    (tmp_path / "gate.toml").write_text('profile = "worldrouter"\nfault = "422-on-invalid"\nmodels = ["gpt-image-2"]\n'
+                                        'fail_on = "should"\nquiet = true\nreport_dir = "c"\n')
+    from_file = run_cli("run", "--config", "gate.toml", cwd=tmp_path)
+    assert from_file.returncode == 1 and (tmp_path / "c" / "worldrouter" / "results.json").exists()
+    assert "FAILED" not in from_file.stdout  # quiet, from the file
+    assert run_cli("run", "--config", "gate.toml", "--fail-on", "must", cwd=tmp_path).returncode == 0  # a flag wins
+
+
+@pytest.mark.parametrize("text, said", [
+    ('profile = "worldrouter"\nbogus = 1\n', "gate.toml: unknown key 'bogus'; known: "),
+    ('profile = "worldrouter\n', "gate.toml: not TOML: "),
+    ('api_key = "sk-x"\n', "the key never goes in a file; set api_key_env"),
+    ('fail_on = "sometimes"\n', "fail_on = 'sometimes': 'sometimes' is not a level"),
+])
+def test_a_bad_config_file_is_a_usage_error_that_names_the_file_and_key(tmp_path, text, said):
+    (tmp_path / "gate.toml").write_text(text)
+    proc = run_cli("run", "--config", "gate.toml", "--report-dir", str(tmp_path / "r"), cwd=tmp_path)
+    assert proc.returncode == 2 and said in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "r").exists()
