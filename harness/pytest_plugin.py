@@ -140,7 +140,8 @@ def conformance_run(request: pytest.FixtureRequest) -> _Adapter:
     """The session's run, connected to the router under test.
 
     A router that cannot be assessed (unreachable, key rejected, endpoint not
-    at the base URL) ends the session with exit 3 and one line saying why.
+    at the base URL) skips every case with the reason (none is a failure of the
+    router), and the session ends with exit 3 and that reason said once.
     With ``--router-workers N`` the collected cases are sent N at a time first.
     """
     run = _run(request.config)
@@ -148,7 +149,7 @@ def conformance_run(request: pytest.FixtureRequest) -> _Adapter:
     try:
         run.connect(cases)
     except NotAssessed as exc:
-        pytest.exit(f"not assessed: {exc}", returncode=EXIT_NOT_ASSESSED)
+        pytest.skip(f"not assessed: {exc}")  # cached with the fixture: every case skips with this one reason
     run.prefetch(cases)
     return _Adapter(run)
 
@@ -278,6 +279,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     run = config.stash.get(_RUN_KEY, None)
     if run is None or config.getoption("--router-option-style") == "cli":
         return
+    if run.not_assessed():
+        terminalreporter.write_sep("-", "not assessed")
+        terminalreporter.write_line(f"not assessed: {run.result().data['not_assessed_reason']} (exit 3)")
     lines = shared_answer_lines(run.result().data.get("shared_answers") or ())
     if lines:
         terminalreporter.write_sep("-", "one cause, many failures")

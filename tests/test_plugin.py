@@ -106,3 +106,18 @@ def test_an_unrelated_pytest_html_run_is_left_alone(pytester):
     result.assert_outcomes(passed=1, errors=1)
     page = (pytester.path / "r.html").read_text()
     assert "test_ok" in page and "Requirements" not in page and "irc-banner" not in page
+
+
+def test_an_unreachable_router_is_one_reason_and_exit_3_not_a_pytest_exit_banner(pytester, monkeypatch):
+    from .conftest import free_ports
+
+    (port,) = free_ports(1)  # nothing listens there
+    monkeypatch.setenv("ROUTER_API_KEY", "sk-unreachable-0123")
+    pytester.makepyfile(test_generations=SUITE)
+    result = pytester.runpytest("--router-profile", "worldrouter", "--router-url", f"http://127.0.0.1:{port}/v1",
+                                "-p", "no:randomly")
+    assert result.ret == 3
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0 and outcomes["skipped"] == len(build_plan(load_profile("worldrouter")))
+    result.stdout.fnmatch_lines([f"not assessed: router not reachable at http://127.0.0.1:{port}/v1*(exit 3)"])
+    assert "_pytest.outcomes.Exit" not in result.stdout.str()
