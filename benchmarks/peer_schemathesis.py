@@ -70,6 +70,7 @@ def _schemathesis(executable: str, spec: Path, base_url: str, *, max_examples: i
         subprocess.run([executable, "run", str(spec), "--url", base_url, "-H", f"Authorization: Bearer {KEY}",
                         "--checks", "all", "--phases", "examples,coverage,fuzzing", "--mode", "all",
                         "--max-examples", str(max_examples), "--seed", str(seed), "--no-color",
+                        "--request-timeout", "10",
                         "--report", "junit,har", "--report-dir", out],
                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800)
         seconds = time.monotonic() - started
@@ -135,7 +136,11 @@ def main() -> int:
                 ours = _conformance(args.profile, base, seed=args.seed)
             finally:
                 server.terminate()
-                server.wait(timeout=10)
+                try:
+                    server.wait(timeout=10)
+                except subprocess.TimeoutExpired:  # a fault holding a connection open (stall): no graceful end
+                    server.kill()
+                    server.wait()
             rows.append((fault or "(faithful)", peer, ours))
     # ST202 (schema-valid request rejected) is what Schemathesis reports for every rule JSON Schema cannot state
     # (size arithmetic, conditions between multipart fields: README lists them), so it never counts as a catch
