@@ -121,7 +121,7 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> tuple[int, Path]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").unlink(missing_ok=True)  # a run that writes none must not be summed up by the last one's
     pytest_args = [
-        str(suites_dir()), "-q", "--tb=no", "-rN", "-p", "no:cacheprovider",
+        str(suites_dir()), "-p", "no:cacheprovider", "-p", "no:terminal", "--capture=no",
         "--rootdir", str(suites_dir()),
         "--router-profile", profile_arg, "--router-option-style", "cli",
         "--router-results", str(out / "results.json"),

@@ -60,6 +60,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_SIGTERM_KEY] = signal.signal(signal.SIGTERM, _terminate)
     config.addinivalue_line("markers", "cases(*kinds): parametrize `case` with the plan's cases of these kinds "
                                        "(valid, stream, invalid, auth)")
+    if _is_conformance_session(config) and config.getoption("--router-option-style") == "cli":
+        from ._progress import Progress
+
+        config.pluginmanager.register(Progress(_run(config)), "image-router-conformance-progress")
 
 
 def _terminate(signum: int, frame: Any) -> None:

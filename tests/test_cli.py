@@ -442,3 +442,49 @@ def test_a_bad_config_file_is_a_usage_error_that_names_the_file_and_key(tmp_path
     proc = run_cli("run", "--config", "gate.toml", "--report-dir", str(tmp_path / "r"), cwd=tmp_path)
     assert proc.returncode == 2 and said in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_a_ci_log_gets_one_start_line_per_profile_and_no_pytest_noise(tmp_path):
+    proc = run_cli("run", "--profile", "worldrouter", "--profile", "myrouter", "--report-dir", str(tmp_path), cwd=tmp_path)
+    lines = proc.stdout.splitlines()
+    starts = [line for line in lines if ": sending " in line]
+    assert [s.split(":")[0] for s in starts] == ["worldrouter", "myrouter"]
+    assert starts[0].startswith("worldrouter: sending 102 cases (22 billable")
+    # no progress dots, no pytest session banners: the verdict lines follow the start lines
+    assert not any(set(line) <= set(".sF ") and line.strip() for line in lines) and "passed in" not in proc.stdout
+    assert "test session starts" not in proc.stdout
+
+
+def test_the_progress_line_counts_cases_billable_and_failures_on_a_terminal(tmp_path):
+    """tqdm draws it on a TTY: run under a pseudo-terminal (stdlib pty) and read what it drew."""
+    import os
+    import pty
+
+    (tmp_path / "run.py").write_text(
+        "import sys\nfrom harness.cli import main\n"
+        f"sys.exit(main(['run', '--profile', 'worldrouter', '--fault', 'fixed-1024', '--max-generations', '30', "
+        f"'--report-dir', {str(tmp_path / 'r')!r}]))\n")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a terminal 120 columns wide (a new pty has no size, and tqdm would draw nothing)
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        os.execv(sys.executable, [sys.executable, str(tmp_path / "run.py")])
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.waitpid(pid, 0)
+    text = drawn.decode("utf-8", "replace")
+    assert "worldrouter:" in text and "/102 [" in text and "case/s" in text  # done/total, elapsed and ETA, rate
+    frames = [f for f in text.split("\r") if "failing cases " in f]
+    assert frames and "/30, failing cases " in frames[-1]  # billable spent of the cap, failing cases so far
+    assert max(int(f.split("failing cases ")[1].split("]")[0]) for f in frames) >= 1
+    assert "non-conformant" in text
