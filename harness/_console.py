@@ -42,7 +42,8 @@ def summary_lines(data: dict[str, Any], report: Path, *, quiet: bool = False, ve
     if fail_on == "SHOULD" and should and data["verdict"] != "not-assessed":
         reason += f" (the gate fails: --fail-on SHOULD, and {should} SHOULD failed)"
     lines = [f"{data['profile']}: {data['verdict']}{reason}; requirements: {shown}; "
-             f"requests sent {data['requests']['sent']}, billable {data['requests']['billable']}; report: {report}"]
+             f"{'recorded requests judged' if data.get('replayed_from') else 'requests sent'} "
+             f"{data['requests']['sent']}, billable {data['requests']['billable']}; report: {report}"]
     if quiet:
         return lines
     lines += [f"  {line}" for line in shared_answer_lines(data.get("shared_answers") or ())]

@@ -85,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     openapi = sub.add_parser("openapi", help="print an OpenAPI 3.1 document for a profile (for Schemathesis, Prism, ...)")
     openapi.add_argument("--profile", required=True, metavar="NAME|PATH", help="built-in profile name or YAML path")
 
+    rejudge = sub.add_parser("rejudge", help="judge a recording (run --record) again with today's profile and "
+                             "checks; sends nothing, costs nothing", epilog=_EXIT_CODES)
+    rejudge.add_argument("recording", type=Path, metavar="DIR|FILE.har",
+                         help="a --record folder (each <profile>.har in it) or one .har file")
+    rejudge.add_argument("--profile", dest="profile_override", metavar="NAME|PATH",
+                         help="judge with this profile (default: the one the recording names)")
+    rejudge.add_argument("--report-dir", default="reports-rejudged", type=Path,
+                         help="where the new reports go (default reports-rejudged/)")
+
     sub.add_parser("profiles", help="list the built-in profiles")
     parser.set_defaults(_run_parser=run)
     return parser
@@ -181,6 +190,51 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if code in codes:
             return code
     return EXIT_OK
+
+
+def _cmd_rejudge(args: argparse.Namespace) -> int:
+    """Each recording judged again: the same reports as ``run``, then what changed against the recorded verdict."""
+    from ._har import read_recording
+    from .options import OPTIONS
+
+    files = sorted(args.recording.glob("*.har")) if args.recording.is_dir() else [args.recording]
+    if not files:
+        print(f"conformance: no .har recording in {args.recording}", file=sys.stderr)
+        return EXIT_USAGE
+    codes = []
+    for path in files:
+        meta, _ = read_recording(path)
+        values: dict[str, Any] = {o.name: o.default for o in OPTIONS}
+        values.update(seed=meta["seed"], examples=meta["examples"], models=tuple(meta["models"]),
+                      large_inputs=meta["large_inputs"], replay=str(path), headers=[], cases=[],
+                      fault=meta.get("fault"), router_url=None if meta.get("embedded") else meta.get("router_url"))
+        run_args = argparse.Namespace(**values, report_dir=args.report_dir, quiet=False, verbose=False)
+        code, results = _run_one(args.profile_override or meta["profile"], run_args)
+        codes.append(code)
+        _say_changes(meta, results)
+    for code in (EXIT_USAGE, EXIT_NOT_ASSESSED, EXIT_MUST_FAILED):
+        if code in codes:
+            return code
+    return EXIT_OK
+
+
+def _say_changes(meta: dict[str, Any], results: Path) -> None:
+    """Print how the new judgement differs from the recorded one: the verdict, and each requirement whose status
+    changed, with the reason it failed now."""
+    try:
+        data = json.loads(results.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if data["profile_sha256"] != meta.get("profile_sha256"):
+        print(f"  the profile changed since the recording (sha256 {meta.get('profile_sha256', '?')[:12]} -> "
+              f"{data['profile_sha256'][:12]})")
+    before = meta.get("statuses", {})
+    changed = [(r, before.get(r["id"], "absent")) for r in data["requirements"] if before.get(r["id"], "absent") != r["status"]]
+    verdict = data["verdict"] if data["verdict"] == meta.get("verdict") else f"{meta.get('verdict')} -> {data['verdict']}"
+    print(f"  re-judged without sending anything: verdict {verdict}; {len(changed)} requirements changed")
+    for row, was in changed:
+        why = f": {' '.join(row['failures'][0]['message'].split())[:160]}" if row["failures"] else ""
+        print(f"    {row['id']} ({row['level']}): {was} -> {row['status']}{why}")
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -289,7 +343,7 @@ def _config_file(argv: list[str] | None) -> Path | None:
     return known.config
 
 
-_COMMANDS = {"run": _cmd_run, "serve": _cmd_serve, "plan": _cmd_plan, "schema": _cmd_schema, "openapi": _cmd_openapi,
+_COMMANDS = {"run": _cmd_run, "rejudge": _cmd_rejudge, "serve": _cmd_serve, "plan": _cmd_plan, "schema": _cmd_schema, "openapi": _cmd_openapi,
              "profiles": _cmd_profiles}
 
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from .transport.client import KEY_PLACEHOLDER, Exchange
 
-__all__ = ["Evidence", "build_evidence", "curl_command", "truncate_payloads"]
+__all__ = ["Evidence", "build_evidence", "curl_command", "stream_timing", "truncate_payloads"]
 
 
 class Evidence(TypedDict):
@@ -167,3 +167,25 @@ def build_evidence(exchange: Exchange, images: list[Image.Image], *, redact: Any
         "thumbnails": [_thumbnail(image) for image in images[:4]],
     }
     return json.loads(redact(json.dumps(evidence)))
+
+
+def stream_timing(profile: Any, case: Any, exchange: Exchange) -> dict[str, Any] | None:
+    """A streamed answer's timing, for ``results.json``: ``events`` (count), ``first_event_s`` and ``completed_s``
+    (seconds since the request left); ``None`` for an answer that was not a stream. ``profile`` and ``case``
+    (a :class:`~harness.spec.Profile` and :class:`~harness.spec.Case`) say which event completes it."""
+    if exchange.events is None:
+        return None
+    target = profile.model_endpoint(case.endpoint, case.model)
+    completed = target.stream.completed_event if target is not None and target.stream is not None else None
+    def is_completed(event: Any) -> bool:
+        if event.event == completed:
+            return True
+        try:
+            data = json.loads(event.data)
+        except ValueError:
+            return False
+        return isinstance(data, dict) and data.get("type") == completed
+
+    done = next((e.at_s for e in exchange.events if is_completed(e)), None)
+    return {"events": len(exchange.events), "first_event_s": round(exchange.events[0].at_s, 3) if exchange.events else None,
+            "completed_s": round(done, 3) if done is not None else None}

@@ -47,6 +47,9 @@ class RunConfig:
     ``seed``, ``examples`` and ``models`` give, so bodies are the same).
     ``fail_on``: the RFC 2119 level whose failure fails the run (exit 1):
     ``MUST`` (default) or ``SHOULD`` (a SHOULD failure fails it too).
+    ``record``: a folder to write the run's exchanges to, as HAR 1.2
+    (``<profile>.har``). ``replay``: a recording to judge instead of sending
+    anything (what ``conformance rejudge`` runs).
     """
 
     router_url: str | None = None
@@ -66,6 +69,8 @@ class RunConfig:
     large_inputs: bool = False
     cases: tuple[str, ...] = ()
     fail_on: str = "MUST"
+    record: str | None = None
+    replay: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,10 @@ OPTIONS: tuple[Option, ...] = (
            "max_items files of several MB; conformance plan shows their size)", flag_only=True),
     Option("fail_on", "--fail-on", "exit 1 when a requirement of this level fails: MUST (default) or SHOULD "
            "(a gate that holds SHOULD too)", metavar="LEVEL", parse=_level),
+    Option("record", "--record", "write every exchange (redacted) to DIR/<profile>.har, HAR 1.2, so conformance "
+           "rejudge can judge it again later without sending anything", metavar="DIR"),
+    Option("replay", "--replay", "judge the exchanges of this recording instead of sending requests (what "
+           "conformance rejudge runs; the plan options must be the recording's)", metavar="FILE.har"),
     Option("cases", "--case", "send only this case, by its id as reports show it (repeatable; a replay: give "
            "the run's --seed, --examples and --models too)", metavar="ID", repeatable=True),
 )

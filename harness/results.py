@@ -99,6 +99,7 @@ class ResultsDocument(TypedDict):
     seed: int
     fault: NotRequired[str | None]
     embedded: NotRequired[bool]
+    replayed_from: NotRequired[str | None]
     started_at: str
     duration_s: float
     verdict: str
@@ -140,6 +141,7 @@ class RunRecord:
     seed: int
     fault: str | None = None  # the embedded reference router's fault, when it ran with one
     embedded: bool = False  # the run was against the embedded reference router
+    replayed_from: str | None = None  # the recording judged (conformance rejudge): nothing was sent
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     cases: list[CaseRecord] = field(default_factory=list)
     sent: int = 0
@@ -227,6 +229,7 @@ class RunRecord:
             "seed": self.seed,
             "fault": self.fault,
             "embedded": self.embedded,
+            "replayed_from": self.replayed_from,
             "started_at": self.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "duration_s": round(self.duration_s, 3),
             "verdict": verdict,

@@ -9,7 +9,6 @@ sending, the checks, the evidence and the run's request digest.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
@@ -26,10 +25,11 @@ from ._errors import (
     NotAssessed,
 )
 from .checks import CheckResult, Verdict, catalogue, check_case, failures
-from .evidence import build_evidence
+from .evidence import build_evidence, stream_timing
 from .guard import RunGuard
 from .options import RunConfig, flag
 from .plan import build_plan
+from ._har import RecordedAnswers, read_recording, recorder_for
 from ._replay import only_cases, replay_command
 from .results import CaseRecord, RunRecord, RunResult
 from .spec import Case, Profile, Requirement
@@ -40,26 +40,6 @@ __all__ = ["CaseOutcome", "Run", "RunResult", "require_api_key"]
 
 #: A path no router serves, POSTed to tell "this endpoint is not here" from a real 404 answer.
 _NO_SUCH_ROUTE = "/__conformance-no-such-route__"
-
-
-def _stream_timing(profile: Profile, case: Case, exchange: Exchange) -> dict[str, Any] | None:
-    """A streamed answer's timing (seconds since the request left), for ``results.json``; ``None`` for any other."""
-    if exchange.events is None:
-        return None
-    target = profile.model_endpoint(case.endpoint, case.model)
-    completed = target.stream.completed_event if target is not None and target.stream is not None else None
-    def is_completed(event: Any) -> bool:
-        if event.event == completed:
-            return True
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            return False
-        return isinstance(data, dict) and data.get("type") == completed
-
-    done = next((e.at_s for e in exchange.events if is_completed(e)), None)
-    return {"events": len(exchange.events), "first_event_s": round(exchange.events[0].at_s, 3) if exchange.events else None,
-            "completed_s": round(done, 3) if done is not None else None}
 
 
 def _images_asked(case: Case) -> int:
@@ -74,7 +54,7 @@ def require_api_key(config: RunConfig) -> str | None:
     Raises :class:`MissingApiKey` when a ``router_url`` is given and the variable is unset or empty.
     """
     key = os.environ.get(config.api_key_env) or None
-    if config.router_url is not None and key is None:
+    if config.router_url is not None and key is None and config.replay is None:  # a replay sends nothing
         raise MissingApiKey(config.api_key_env)
     return key
 
@@ -132,6 +112,8 @@ class Run:
         self._checkpointed = 0.0
         self._interrupted = False
         self._prefetch_done = False
+        self._recorded = self._read_recording()
+        self._recorder = recorder_for(profile, config)
         self.plan: list[Case] = only_cases(build_plan(profile, seed=config.seed, examples=config.examples,
                                                  models=config.models, input_image_url=self._input_image_url(),
                                                  large_inputs=config.large_inputs), config.cases)
@@ -147,8 +129,22 @@ class Run:
         self.close()
 
     def close(self) -> None:
-        """Stop the embedded router and close the client (idempotent)."""
+        """Stop the embedded router and close the client (idempotent); write the recording, if one is kept."""
         self._stack.close()
+        if self._recorder is not None:
+            data = self.result().data
+            self._recorder.meta["router_url"] = self.record.router_url
+            self._recorder.write({"verdict": data["verdict"], "failed": sorted(self.result().failed()),
+                                  "statuses": {r["id"]: r["status"] for r in data["requirements"]}})
+
+    def _read_recording(self) -> dict[str, Exchange] | None:
+        if self.config.replay is None:
+            return None
+        meta, exchanges = read_recording(Path(self.config.replay))
+        self.record.router_url = meta.get("router_url") or self.record.router_url
+        self.record.replayed_from = str(self.config.replay)
+        self.record.embedded = bool(meta.get("embedded"))
+        return exchanges
 
     # ------------------------------------------------------------------ the router
 
@@ -194,6 +190,9 @@ class Run:
         """
         if self._client is not None:
             return self._client
+        if self._recorded is not None:  # a replay: the recording answers, no router is reached
+            self._client = RecordedAnswers(self.record.router_url)  # type: ignore[assignment]
+            return self._client  # type: ignore[return-value]
         self.guard.start()
         key = require_api_key(self.config)
         if self.embedded:
@@ -267,6 +266,8 @@ class Run:
         Safe to call from several threads.
         """
         client = self.connect()
+        if self._recorded is not None:
+            return self._recorded.get(case.id)
         if self.guard.stopped():
             return None
         endpoint = self.profile.endpoints[case.endpoint]
@@ -279,6 +280,8 @@ class Run:
             # only a profile whose images are URLs makes the harness fetch anything, and no more than asked for
             client.fetch_image_urls(exchange, limit=_images_asked(case))
         self.guard.observe(exchange)
+        if self._recorder is not None:
+            self._recorder.add(case.id, exchange)
         return exchange
 
     def _over_budget(self, billable_so_far: int, case: Case) -> bool:
@@ -317,6 +320,9 @@ class Run:
             cap = self.config.max_generations
             record.skipped = f"generation budget spent ({flag('max_generations', style=self.style)} {cap})"
             return CaseOutcome(case, record)
+        if self._recorded is not None and case.id not in self._recorded:
+            record.skipped = "not in the recording (not sent when it was made)"
+            return CaseOutcome(case, record)
         exchange = self._prefetched.pop(case.id) if case.id in self._prefetched else self._send(case)
         if exchange is None:
             reason = self.guard.stopped() or "the run was stopped"
@@ -335,7 +341,7 @@ class Run:
         verdict.results = [replace(r, message=client.redact(r.message)) if r.message else r for r in verdict.results]
         record.results = verdict.results
         record.evidence = build_evidence(exchange, verdict.images, redact=client.redact, base_url=client.base_url)
-        record.stream = _stream_timing(self.profile, case, exchange)
+        record.stream = stream_timing(self.profile, case, exchange)
         self.checkpoint()
         return CaseOutcome(case, record, must=tuple(failures(verdict, self.levels, "MUST")),
                            should=tuple(failures(verdict, self.levels, "SHOULD")))

@@ -40,6 +40,8 @@ def _meta(data: dict[str, Any]) -> list[tuple[str, str]]:
         fault = FAULTS.get(data["fault"])
         said = f" ({fault.description}; it breaks {fault.breaks or 'nothing'})" if fault is not None else ""
         meta.insert(1, ("fault", f"the embedded reference router ran with the fault {data['fault']}{said}"))
+    if data.get("replayed_from"):
+        meta.insert(1, ("re-judged", f"the exchanges recorded in {data['replayed_from']}; no request was sent"))
     if data.get("not_assessed_reason"):
         meta.insert(0, ("why not assessed", data["not_assessed_reason"]))
     return meta
