@@ -120,7 +120,11 @@ class Run:
 
     def replay_command(self, case: Case) -> str:
         """The ``conformance run`` line that re-sends exactly ``case`` (see :func:`harness._replay.replay_command`)."""
-        return replay_command(self.profile.name, self.config, case, embedded=self.embedded)
+        from ._resources import builtin_profiles
+
+        builtin = builtin_profiles().get(self.profile.name) == self.profile.path
+        return replay_command(self.profile.name if builtin else str(self.profile.path), self.config, case,
+                              embedded=self.embedded)
 
     def __enter__(self) -> Run:
         return self
