@@ -1,4 +1,4 @@
-"""``conformance run --config FILE``: the options a CI gate would otherwise type on every run, in TOML.
+"""``conformance run --config FILE`` (default ``./conformance.toml``): a gate's options in TOML, typed once.
 
 Keys are the long option names with ``_`` for ``-`` (``router_url``, ``max_generations``, ``fail_on``,
 ``profile``, ``report_dir``); lists stand for repeated options (``header = ["X-Route: a"]``,
@@ -41,12 +41,10 @@ def _value(path: Path, key: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ConfigFileError(f"{path}: {key} must be true or false, not {value!r}")
         return value
-    if option.repeatable:
-        return [str(v) for v in (value if isinstance(value, list) else [value])]
-    if isinstance(value, list):
-        value = ",".join(map(str, value))
     try:
-        return option.parse(str(value))
+        if option.repeatable:
+            return [option.parse(str(v)) for v in (value if isinstance(value, list) else [value])]
+        return option.parse(",".join(map(str, value)) if isinstance(value, list) else str(value))
     except (ValueError, TypeError, ArgumentTypeError) as exc:
         raise ConfigFileError(f"{path}: {key} = {value!r}: {exc}") from None
 

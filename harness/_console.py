@@ -24,13 +24,14 @@ def _one_line(text: str, limit: int = 160) -> str:
 
 
 def summary_lines(data: dict[str, Any], report: Path, *, quiet: bool = False, verbose: bool = False,
-                  fail_on: str = "MUST") -> list[str]:
+                  strict: bool = False, fail_on: tuple[str, ...] = ()) -> list[str]:
     """The console lines for one profile's ``results.json`` ``data``.
 
     ``quiet``: the verdict line only. Otherwise the answers shared by several failures, then each failed
     requirement (MUST first, at most :data:`FAILED_SHOWN` unless ``verbose``) with its first failing case,
-    that case's message and its replay line. ``fail_on`` ``SHOULD``: the verdict line says when SHOULD
-    failures fail the gate.
+    that case's message and its replay line. ``strict`` / ``fail_on``: the gate's options (see
+    :meth:`harness.results.RunResult.gate_failures`); the verdict line says when the gate and the verdict
+    differ, and waived failures are marked.
     """
     counts: dict[str, int] = {}
     for row in data["requirements"]:
@@ -38,9 +39,16 @@ def summary_lines(data: dict[str, Any], report: Path, *, quiet: bool = False, ve
         counts[key] = counts.get(key, 0) + 1
     shown = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
     reason = f" ({data['not_assessed_reason']})" if data.get("not_assessed_reason") else ""
-    should = sum(r["status"] == "failed" and r["level"] == "SHOULD" for r in data["requirements"])
-    if fail_on == "SHOULD" and should and data["verdict"] != "not-assessed":
-        reason += f" (the gate fails: --fail-on SHOULD, and {should} SHOULD failed)"
+    failed_rows = [r for r in data["requirements"] if r["status"] == "failed"]
+    gate = [r for r in failed_rows if "waived" not in r and (r["level"] == "MUST" or strict or r["id"] in fail_on)]
+    waived = [r for r in failed_rows if "waived" in r]
+    if data["verdict"] != "not-assessed":
+        if gate and not any(r["level"] == "MUST" for r in gate):
+            reason += f" (the gate fails on {len(gate)} failed requirement{'s' * (len(gate) > 1)}: "\
+                      f"{'--strict' if strict else '--fail-on'})"
+        if waived:
+            reason += f" ({len(waived)} failed requirement{'s' * (len(waived) > 1)} waived"\
+                      f"{'; the gate passes' if not gate else ''})"
     lines = [f"{data['profile']}: {data['verdict']}{reason}; requirements: {shown}; "
              f"{'recorded requests judged' if data.get('replayed_from') else 'requests sent'} "
              f"{data['requests']['sent']}, billable {data['requests']['billable']}; report: {report}"]
@@ -50,7 +58,8 @@ def summary_lines(data: dict[str, Any], report: Path, *, quiet: bool = False, ve
     failed = [r for r in data["requirements"] if r["status"] == "failed"]  # MUST first: results.json's order
     for row in failed if verbose else failed[:FAILED_SHOWN]:
         first = row["failures"][0]
-        lines.append(f"  FAILED {row['level']} {row['id']}: {_one_line(first['message'])}")
+        said = f" (waived: {row['waived']})" if "waived" in row else ""
+        lines.append(f"  FAILED {row['level']} {row['id']}{said}: {_one_line(first['message'])}")
         lines.append(f"    case: {first['case']}")
         if first.get("replay"):
             lines.append(f"    replay: {first['replay']}")

@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--report-dir", default="reports", type=Path, help="where reports go (default reports/)")
     run.add_argument("--config", type=Path, metavar="FILE",
                      help="read options from this TOML file (keys: the option names with _, e.g. router_url, "
-                          "models, fail_on); flags given here win")
+                          "models, strict); flags given here win; default: ./conformance.toml when there is one")
     loudness = run.add_mutually_exclusive_group()
     loudness.add_argument("--quiet", action="store_true", help="print only each profile's verdict line")
     loudness.add_argument("--verbose", action="store_true", help="list every failed requirement (default: the "
@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--profile", required=True, metavar="NAME|PATH", help="built-in profile name or YAML path")
     plan.add_argument("--format", choices=("text", "json"), default="text",
                       help="text (default): one line per case ($ = billable); json: every case with its request body")
+    plan.add_argument("--show-bodies", action="store_true",
+                      help="text: print each case's request body under its line (long strings cut, sizes said)")
     add_cli_options(plan, names=("seed", "examples", "models", "input_image_url", "large_inputs"))
 
     schema = sub.add_parser("schema", help="print one generated JSON Schema (Draft 2020-12)", formatter_class=defaults)
@@ -116,6 +118,15 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> tuple[int, Path]:
     profile = load_profile(profile_arg)  # spec errors surface here, before any request
     config = config_from(lambda name: getattr(args, name))
     require_api_key(config)  # so does a missing key: exit 2, naming the variable
+    if config.ignore:  # a waiver of a requirement the profile does not have is a typo: say so before sending
+        from .checks import catalogue
+        from .results import waivers_of
+
+        try:
+            waivers_of(config.ignore, catalogue(profile))
+        except ValueError as exc:
+            print(f"conformance: {exc}", file=sys.stderr)
+            return EXIT_USAGE, args.report_dir / profile.name / "results.json"
     if config.cases:  # and an id that is not in this plan
         from ._replay import only_cases
         from .plan import build_plan
@@ -141,7 +152,8 @@ def _run_one(profile_arg: str, args: argparse.Namespace) -> tuple[int, Path]:
         *pytest_args_for(config),
     ]
     code = _pytest_exit_to_ours(int(pytest.main(pytest_args)))
-    _summarize(out / "results.json", out / "report.html", quiet=args.quiet, verbose=args.verbose, fail_on=config.fail_on)
+    _summarize(out / "results.json", out / "report.html", quiet=args.quiet, verbose=args.verbose,
+               strict=config.strict, fail_on=config.fail_on)
     return code, out / "results.json"
 
 
@@ -154,7 +166,7 @@ def _interrupted(results: Path) -> bool:
 
 
 def _summarize(results_path: Path, report: Path, *, quiet: bool = False, verbose: bool = False,
-               fail_on: str = "MUST") -> None:
+               strict: bool = False, fail_on: tuple[str, ...] = ()) -> None:
     from ._console import summary_lines
 
     try:
@@ -162,7 +174,7 @@ def _summarize(results_path: Path, report: Path, *, quiet: bool = False, verbose
     except (OSError, ValueError):
         print(f"no results written to {results_path}", file=sys.stderr)
         return
-    print("\n".join(summary_lines(data, report, quiet=quiet, verbose=verbose, fail_on=fail_on)))
+    print("\n".join(summary_lines(data, report, quiet=quiet, verbose=verbose, strict=strict, fail_on=fail_on)))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -182,9 +194,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             break
     from .report import write_index
 
-    index = write_index(args.report_dir, [p.parent.name for p in sorted(args.report_dir.glob("*/results.json"))],
-                        current=ran)
-    print(f"index: {index}")
+    listed = [p.parent.name for p in sorted(args.report_dir.glob("*/results.json"))]
+    if listed:  # a usage error before any run leaves no folder to index
+        print(f"index: {write_index(args.report_dir, listed, current=ran)}")
     # usage errors outrank everything, then "not assessed", then MUST failures
     for code in (EXIT_USAGE, EXIT_NOT_ASSESSED, EXIT_MUST_FAILED):
         if code in codes:
@@ -279,6 +291,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         skip = f"  (skipped: {case.skip})" if case.skip else ""
         upload = f"  [upload {case.upload_bytes / 1e6:.1f} MB]" if case.upload_bytes >= 100_000 and not case.skip else ""
         print(f"{'$' if case.billable else ' '} {case.kind:<7} {case.id}{upload}{skip}")
+        if args.show_bodies:
+            from .evidence import truncate_payloads
+
+            print(f"      {json.dumps(truncate_payloads(case.body, keep=80), ensure_ascii=False)}")
     by_model: dict[str, list[int]] = {}
     for case in plan:
         row = by_model.setdefault(case.model, [0, 0, 0])
@@ -340,6 +356,8 @@ def _config_file(argv: list[str] | None) -> Path | None:
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--config", type=Path)
     known, _ = pre.parse_known_args(words[1:])
+    if known.config is None and Path("conformance.toml").is_file():
+        return Path("conformance.toml")  # the folder's own gate settings
     return known.config
 
 

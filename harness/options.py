@@ -45,8 +45,10 @@ class RunConfig:
     it they are planned as skipped, their size in the reason. ``cases``:
     send only the cases with these ids (a replay; the plan is the one
     ``seed``, ``examples`` and ``models`` give, so bodies are the same).
-    ``fail_on``: the RFC 2119 level whose failure fails the run (exit 1):
-    ``MUST`` (default) or ``SHOULD`` (a SHOULD failure fails it too).
+    The gate (what makes the exit code 1): a failed MUST requirement; with
+    ``strict`` a failed SHOULD too; a failed requirement whose id is in
+    ``fail_on``; never one waived by ``ignore`` (``"ID: reason"`` entries: its
+    status stays what was measured, results.json and the report say waived).
     ``record``: a folder to write the run's exchanges to, as HAR 1.2
     (``<profile>.har``). ``replay``: a recording to judge instead of sending
     anything (what ``conformance rejudge`` runs).
@@ -68,7 +70,9 @@ class RunConfig:
     allow_private_image_urls: bool = False
     large_inputs: bool = False
     cases: tuple[str, ...] = ()
-    fail_on: str = "MUST"
+    strict: bool = False
+    fail_on: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
     record: str | None = None
     replay: str | None = None
 
@@ -99,11 +103,11 @@ class Option:
         return _DEFAULTS[self.name]
 
 
-def _level(text: str) -> str:
-    level = text.strip().upper()
-    if level not in ("MUST", "SHOULD"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a level: MUST or SHOULD")
-    return level
+def _waiver(text: str) -> str:
+    rid, _, reason = text.partition(":")
+    if not rid.strip() or not reason.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: a waiver is 'REQUIREMENT_ID: the reason it is waived'")
+    return f"{rid.strip()}: {reason.strip()}"
 
 
 def _models(text: str) -> tuple[str, ...]:
@@ -143,8 +147,13 @@ OPTIONS: tuple[Option, ...] = (
            "private addresses other than the router's host (refused by default)", flag_only=True),
     Option("large_inputs", "--large-inputs", "also send input-image uploads over 8 MiB (a 50 MB-class file, "
            "max_items files of several MB; conformance plan shows their size)", flag_only=True),
-    Option("fail_on", "--fail-on", "exit 1 when a requirement of this level fails: MUST (default) or SHOULD "
-           "(a gate that holds SHOULD too)", metavar="LEVEL", parse=_level),
+    Option("strict", "--strict", "a failed SHOULD requirement fails the run too (exit 1), for gates that hold "
+           "SHOULD", flag_only=True),
+    Option("fail_on", "--fail-on", "these requirements fail the run (exit 1) when they fail, whatever their level "
+           "(comma-separated ids)", metavar="ID,...", parse=_models),
+    Option("ignore", "--ignore", "waive a requirement: its failure does not fail the run; the report and "
+           "results.json show it waived with the reason (repeatable)", metavar="'ID: reason'", repeatable=True,
+           parse=_waiver),
     Option("record", "--record", "write every exchange (redacted) to DIR/<profile>.har, HAR 1.2, so conformance "
            "rejudge can judge it again later without sending anything", metavar="DIR"),
     Option("replay", "--replay", "judge the exchanges of this recording instead of sending requests (what "
@@ -177,7 +186,7 @@ def add_cli_options(parser: argparse.ArgumentParser | Any, *, names: Iterable[st
         if option.flag_only:
             add(spelled, dest=dest, action="store_true", default=option.default, help=text)
         elif option.repeatable:
-            add(spelled, dest=dest, action="append", default=[], metavar=option.metavar, help=text)
+            add(spelled, dest=dest, action="append", default=[], type=option.parse, metavar=option.metavar, help=text)
         else:
             add(spelled, dest=dest, type=option.parse, default=option.default, metavar=option.metavar, help=text)
 
@@ -188,6 +197,8 @@ def config_from(values: Callable[[str], Any], *, pytest_style: bool = False) -> 
     read["headers"] = tuple(read["headers"] or ())
     read["models"] = tuple(read["models"] or ())
     read["cases"] = tuple(read["cases"] or ())
+    read["ignore"] = tuple(read["ignore"] or ())
+    read["fail_on"] = tuple(read["fail_on"] or ())
     return RunConfig(**read)
 
 

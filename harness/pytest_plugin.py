@@ -273,8 +273,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Any:
         run.result().write(path)
     if run.not_assessed():
         session.exitstatus = EXIT_NOT_ASSESSED
-    elif run.config.fail_on == "SHOULD" and run.result().failed("SHOULD") and session.exitstatus == 0:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # the gate holds SHOULD too: 1, as a MUST failure
+    elif session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        # the gate decides, not pytest's item count: --strict, --fail-on and waivers (--ignore) apply
+        session.exitstatus = run.result().gated_exit_code(strict=run.config.strict, fail_on=run.config.fail_on)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -76,6 +76,7 @@ class RequirementRow(TypedDict):
     failures: list[FailureRow]
     failures_omitted: int
     skipped: NotRequired[str]
+    waived: NotRequired[str]
 
 
 class RequestsSummary(TypedDict):
@@ -142,6 +143,7 @@ class RunRecord:
     fault: str | None = None  # the embedded reference router's fault, when it ran with one
     embedded: bool = False  # the run was against the embedded reference router
     replayed_from: str | None = None  # the recording judged (conformance rejudge): nothing was sent
+    waivers: dict[str, str] = field(default_factory=dict)  # requirement id -> why its failure is waived
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     cases: list[CaseRecord] = field(default_factory=list)
     sent: int = 0
@@ -182,6 +184,8 @@ class RunRecord:
                                  failures_omitted=len(failing) - len(failures))
             if status == "skipped":
                 row["skipped"] = self._why_skipped(rid)
+            if rid in self.waivers:
+                row["waived"] = self.waivers[rid]
             rows.append(row)
         rows.sort(key=lambda r: (STATUS_ORDER[r["status"]], r["level"] != "MUST"))
         return rows
@@ -269,14 +273,19 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         """0 every MUST passed, 1 a MUST failed, 3 not assessed (as ``conformance run``)."""
-        return self.exit_code_at("MUST")
+        return self.gated_exit_code()
 
-    def exit_code_at(self, fail_on: str) -> int:
-        """As :attr:`exit_code`, for a gate at ``fail_on`` (``MUST``, or ``SHOULD``: a SHOULD failure is 1 too)."""
+    def gate_failures(self, *, strict: bool = False, fail_on: tuple[str, ...] = ()) -> list[str]:
+        """The failed requirements that fail the run: every MUST, every SHOULD too when ``strict``, and the
+        ids in ``fail_on``; never a waived one (its row has ``waived``)."""
+        return [r["id"] for r in self.requirements if r["status"] == "failed" and "waived" not in r
+                and (r["level"] == "MUST" or strict or r["id"] in fail_on)]
+
+    def gated_exit_code(self, *, strict: bool = False, fail_on: tuple[str, ...] = ()) -> int:
+        """3 not assessed, 1 when :meth:`gate_failures` holds any, else 0."""
         if self.verdict == "not-assessed":
             return EXIT_NOT_ASSESSED
-        failing = self.failed("MUST") or (fail_on == "SHOULD" and self.failed("SHOULD"))
-        return EXIT_MUST_FAILED if failing else EXIT_OK
+        return EXIT_MUST_FAILED if self.gate_failures(strict=strict, fail_on=fail_on) else EXIT_OK
 
     def write(self, path: str | Path) -> Path:
         """Write ``data`` as strict JSON (no ``NaN``) to ``path`` atomically (parents created); returns the path.
@@ -290,3 +299,12 @@ class RunResult:
         partial.write_text(json.dumps(self.data, indent=2, allow_nan=False), encoding="utf-8")
         os.replace(partial, path)
         return path
+
+
+def waivers_of(entries: tuple[str, ...], catalogue: dict[str, Requirement]) -> dict[str, str]:
+    """``"ID: reason"`` entries as id -> reason; ``ValueError`` for an id the profile does not have."""
+    waivers = dict(entry.split(":", 1) for entry in entries)
+    unknown = [rid for rid in waivers if rid.strip() not in catalogue]
+    if unknown:
+        raise ValueError(f"cannot waive {', '.join(map(repr, unknown))}: not a requirement of this profile")
+    return {rid.strip(): reason.strip() for rid, reason in waivers.items()}

@@ -31,7 +31,7 @@ from .options import RunConfig, flag
 from .plan import build_plan
 from ._har import RecordedAnswers, read_recording, recorder_for
 from ._replay import only_cases, replay_command
-from .results import CaseRecord, RunRecord, RunResult
+from .results import CaseRecord, RunRecord, RunResult, waivers_of
 from .spec import Case, Profile, Requirement
 from .transport.client import Exchange, Limits, RouterClient, httpx_path
 from .transport.forms import form_parts
@@ -99,6 +99,7 @@ class Run:
         self.record = RunRecord(profile, self.catalogue, self.url or "(reference router)", config.seed,
                                 fault=config.fault if config.router_url is None else None,
                                 embedded=config.router_url is None)
+        self.record.waivers = waivers_of(config.ignore, self.catalogue)
         self.records: dict[str, CaseRecord] = {}
         self._fault = self._resolve_fault()
         self._stack = ExitStack()

@@ -98,3 +98,22 @@ def test_index_shows_profiles_side_by_side_and_one_click_reaches_the_curl(browse
     assert not page.locator(".filters input[data-test-result=xfailed] + span").is_visible()
     assert page.locator(".filters input[data-test-result=failed] + span").is_visible()
     assert problems == []
+
+
+def _in_first_screen(page, selector: str) -> bool:
+    """Whether ``selector``'s element is drawn inside the first screen (the viewport, no scrolling)."""
+    box = page.locator(selector).first.bounding_box()
+    return box is not None and box["height"] > 0 and box["y"] + min(box["height"], 40) <= page.viewport_size["height"]
+
+
+def test_the_verdict_is_in_the_first_screen_of_the_report_and_of_the_index(browser, reports, tmp_path):
+    """What a reader sees before scrolling is the verdict: in report.html the banner, in index.html each
+    profile's verdict (pytest-html's title and pytest's environment do not push it down)."""
+    for page_name, selector, words in (("worldrouter/report.html", "#irc-verdict h2", "Non-conformant"),
+                                       ("index.html", "#profiles tr.non-conformant td.verdict", "non-conformant")):
+        page, problems = _open(browser, (reports / page_name).as_uri())
+        assert _in_first_screen(page, selector), page_name
+        assert words in page.locator(selector).first.inner_text()
+        shot = tmp_path / (page_name.replace("/", "-") + ".png")
+        page.screenshot(path=str(shot))  # the first screen, as a person opening the file sees it
+        assert shot.stat().st_size > 10_000 and problems == []

@@ -417,25 +417,45 @@ def test_the_console_lists_the_first_failed_requirements_unless_verbose():
     assert sum(line.startswith("  FAILED") for line in summary_lines(data, Path("r.html"), verbose=True)) == len(rows)
 
 
-def test_a_gate_can_fail_on_should_and_take_its_options_from_a_toml_file(tmp_path):
+def test_a_gate_holds_should_with_strict_or_named_ids_and_takes_its_options_from_a_toml_file(tmp_path):
     # 422-on-invalid breaks error.status, a SHOULD: conformant, exit 0 by default
     base = ("run", "--profile", "worldrouter", "--fault", "422-on-invalid", "--models", "gpt-image-2")
     assert run_cli(*base, "--report-dir", str(tmp_path / "a"), cwd=tmp_path).returncode == 0
-    strict = run_cli(*base, "--fail-on", "should", "--report-dir", str(tmp_path / "b"), cwd=tmp_path)
-    assert strict.returncode == 1 and "the gate fails: --fail-on SHOULD, and 1 SHOULD failed" in strict.stdout
-    (tmp_path / "gate.toml").write_text('profile = "worldrouter"\nfault = "422-on-invalid"\nmodels = ["gpt-image-2"]\n'
-                                        'fail_on = "should"\nquiet = true\nreport_dir = "c"\n')
-    from_file = run_cli("run", "--config", "gate.toml", cwd=tmp_path)
+    strict = run_cli(*base, "--strict", "--report-dir", str(tmp_path / "b"), cwd=tmp_path)
+    assert strict.returncode == 1 and "the gate fails on 1 failed requirement: --strict" in strict.stdout
+    named = run_cli(*base, "--fail-on", "error.status", "--report-dir", str(tmp_path / "b"), cwd=tmp_path)
+    assert named.returncode == 1
+    assert run_cli(*base, "--fail-on", "error.shape", "--report-dir", str(tmp_path / "b"), cwd=tmp_path).returncode == 0
+    (tmp_path / "conformance.toml").write_text('profile = "worldrouter"\nfault = "422-on-invalid"\n'
+                                              'models = ["gpt-image-2"]\nstrict = true\nquiet = true\nreport_dir = "c"\n')
+    from_file = run_cli("run", cwd=tmp_path)  # ./conformance.toml is read without --config
     assert from_file.returncode == 1 and (tmp_path / "c" / "worldrouter" / "results.json").exists()
     assert "FAILED" not in from_file.stdout  # quiet, from the file
-    assert run_cli("run", "--config", "gate.toml", "--fail-on", "must", cwd=tmp_path).returncode == 0  # a flag wins
+    (tmp_path / "gate.toml").write_text((tmp_path / "conformance.toml").read_text().replace("strict = true", "strict = false"))
+    assert run_cli("run", "--config", "gate.toml", cwd=tmp_path).returncode == 0  # --config names another file
+
+
+def test_a_waived_failure_does_not_fail_the_gate_and_shows_as_waived_never_passed(tmp_path):
+    reason = "the upstream renders 1024x1024 only, ticket 42"
+    proc = run_cli("run", "--profile", "worldrouter", "--fault", "fixed-1024", "--ignore",
+                   f"gen.image.dimensions: {reason}", "--report-dir", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert f"FAILED MUST gen.image.dimensions (waived: {reason})" in proc.stdout
+    assert "1 failed requirement waived; the gate passes" in proc.stdout
+    row = next(r for r in read_results(tmp_path, "worldrouter")["requirements"] if r["id"] == "gen.image.dimensions")
+    assert row["status"] == "failed" and row["waived"] == reason  # the measurement stands; the waiver is beside it
+    page = (tmp_path / "worldrouter" / "report.html").read_text(encoding="utf-8")
+    assert f"waived: {reason}" in page
+    typo = run_cli("run", "--profile", "worldrouter", "--ignore", "gen.image.dimension: x", "--report-dir",
+                   str(tmp_path / "t"), cwd=tmp_path)
+    assert typo.returncode == 2 and "cannot waive 'gen.image.dimension'" in typo.stderr
 
 
 @pytest.mark.parametrize("text, said", [
     ('profile = "worldrouter"\nbogus = 1\n', "gate.toml: unknown key 'bogus'; known: "),
     ('profile = "worldrouter\n', "gate.toml: not TOML: "),
     ('api_key = "sk-x"\n', "the key never goes in a file; set api_key_env"),
-    ('fail_on = "sometimes"\n', "fail_on = 'sometimes': 'sometimes' is not a level"),
+    ('ignore = ["gen.image.dimensions"]\n', "a waiver is 'REQUIREMENT_ID: the reason it is waived'"),
 ])
 def test_a_bad_config_file_is_a_usage_error_that_names_the_file_and_key(tmp_path, text, said):
     (tmp_path / "gate.toml").write_text(text)
@@ -488,3 +508,12 @@ def test_the_progress_line_counts_cases_billable_and_failures_on_a_terminal(tmp_
     assert frames and "/30, failing cases " in frames[-1]  # billable spent of the cap, failing cases so far
     assert max(int(f.split("failing cases ")[1].split("]")[0]) for f in frames) >= 1
     assert "non-conformant" in text
+
+
+def test_plan_shows_each_body_under_its_case_when_asked(tmp_path):
+    plain = run_cli("plan", "--profile", "worldrouter", cwd=tmp_path).stdout.splitlines()
+    shown = run_cli("plan", "--profile", "worldrouter", "--show-bodies", cwd=tmp_path).stdout.splitlines()
+    index = next(i for i, line in enumerate(shown) if "gen.gpt-image-2.size.multiple-of-16[" in line)
+    body = json.loads(shown[index + 1])
+    assert body["model"] == "gpt-image-2" and "size" in body
+    assert len(shown) > len(plain) and plain[0].startswith("$ = billable")
