@@ -205,48 +205,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_rejudge(args: argparse.Namespace) -> int:
-    """Each recording judged again: the same reports as ``run``, then what changed against the recorded verdict."""
-    from ._har import read_recording
-    from .options import OPTIONS
+    from ._rejudge import rejudge
 
-    files = sorted(args.recording.glob("*.har")) if args.recording.is_dir() else [args.recording]
-    if not files:
-        print(f"conformance: no .har recording in {args.recording}", file=sys.stderr)
-        return EXIT_USAGE
-    codes = []
-    for path in files:
-        meta, _ = read_recording(path)
-        values: dict[str, Any] = {o.name: o.default for o in OPTIONS}
-        values.update(seed=meta["seed"], examples=meta["examples"], models=tuple(meta["models"]),
-                      large_inputs=meta["large_inputs"], replay=str(path), headers=[], cases=[],
-                      fault=meta.get("fault"), router_url=None if meta.get("embedded") else meta.get("router_url"))
-        run_args = argparse.Namespace(**values, report_dir=args.report_dir, quiet=False, verbose=False)
-        code, results = _run_one(args.profile_override or meta["profile"], run_args)
-        codes.append(code)
-        _say_changes(meta, results)
-    for code in (EXIT_USAGE, EXIT_NOT_ASSESSED, EXIT_MUST_FAILED):
-        if code in codes:
-            return code
-    return EXIT_OK
-
-
-def _say_changes(meta: dict[str, Any], results: Path) -> None:
-    """Print how the new judgement differs from the recorded one: the verdict, and each requirement whose status
-    changed, with the reason it failed now."""
-    try:
-        data = json.loads(results.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    if data["profile_sha256"] != meta.get("profile_sha256"):
-        print(f"  the profile changed since the recording (sha256 {meta.get('profile_sha256', '?')[:12]} -> "
-              f"{data['profile_sha256'][:12]})")
-    before = meta.get("statuses", {})
-    changed = [(r, before.get(r["id"], "absent")) for r in data["requirements"] if before.get(r["id"], "absent") != r["status"]]
-    verdict = data["verdict"] if data["verdict"] == meta.get("verdict") else f"{meta.get('verdict')} -> {data['verdict']}"
-    print(f"  re-judged without sending anything: verdict {verdict}; {len(changed)} requirements changed")
-    for row, was in changed:
-        why = f": {' '.join(row['failures'][0]['message'].split())[:160]}" if row["failures"] else ""
-        print(f"    {row['id']} ({row['level']}): {was} -> {row['status']}{why}")
+    return rejudge(args, run_one=_run_one)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
