@@ -28,8 +28,13 @@ class ConfigFileError(HarnessError):
     """A ``--config`` file that cannot be read: not TOML (with its line), an unknown key, a wrong type."""
 
 
+def _option(key: str) -> Any:
+    """The option a file key names: its field name (``headers``) or its flag without dashes (``header``)."""
+    return next((o for o in OPTIONS if o.name == key or o.flag == f"--{key.replace('_', '-')}"), None)
+
+
 def _value(path: Path, key: str, value: Any) -> Any:
-    option = next((o for o in OPTIONS if o.name == key or o.flag == f"--{key.replace('_', '-')}"), None)
+    option = _option(key)
     if option is None:
         if key not in _RUN_KEYS:
             known = sorted([*(o.flag[2:].replace("-", "_") for o in OPTIONS), *_RUN_KEYS])
@@ -65,7 +70,6 @@ def load_config_file(path: Path) -> dict[str, Any]:
         if key.lower() in _SECRET_KEYS:
             raise ConfigFileError(f"{path}: {key!r}: the key never goes in a file; set api_key_env to the "
                                   "environment variable that holds it")
-        dest = _RUN_KEYS.get(key) or next((o.name for o in OPTIONS
-                                           if o.name == key or o.flag == f"--{key.replace('_', '-')}"), key)
-        found[dest] = _value(path, key, value)
+        option = _option(key)
+        found[_RUN_KEYS.get(key) or (option.name if option is not None else key)] = _value(path, key, value)
     return found

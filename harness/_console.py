@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ._diagnosis import shared_answer_lines
+from .results import RunResult
 
 __all__ = ["FAILED_SHOWN", "summary_lines"]
 
@@ -39,11 +40,11 @@ def summary_lines(data: dict[str, Any], report: Path, *, quiet: bool = False, ve
         counts[key] = counts.get(key, 0) + 1
     shown = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
     reason = f" ({data['not_assessed_reason']})" if data.get("not_assessed_reason") else ""
-    failed_rows = [r for r in data["requirements"] if r["status"] == "failed"]
-    gate = [r for r in failed_rows if "waived" not in r and (r["level"] == "MUST" or strict or r["id"] in fail_on)]
-    waived = [r for r in failed_rows if "waived" in r]
+    failed = [r for r in data["requirements"] if r["status"] == "failed"]  # MUST first: results.json's order
+    gate = set(RunResult(data).gate_failures(strict=strict, fail_on=fail_on))  # type: ignore[arg-type]
+    waived = [r for r in failed if "waived" in r]
     if data["verdict"] != "not-assessed":
-        if gate and not any(r["level"] == "MUST" for r in gate):
+        if gate and not any(r["level"] == "MUST" for r in failed if r["id"] in gate):
             reason += f" (the gate fails on {len(gate)} failed requirement{'s' * (len(gate) > 1)}: "\
                       f"{'--strict' if strict else '--fail-on'})"
         if waived:
@@ -55,7 +56,6 @@ def summary_lines(data: dict[str, Any], report: Path, *, quiet: bool = False, ve
     if quiet:
         return lines
     lines += [f"  {line}" for line in shared_answer_lines(data.get("shared_answers") or ())]
-    failed = [r for r in data["requirements"] if r["status"] == "failed"]  # MUST first: results.json's order
     for row in failed if verbose else failed[:FAILED_SHOWN]:
         first = row["failures"][0]
         said = f" (waived: {row['waived']})" if "waived" in row else ""

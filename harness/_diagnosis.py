@@ -52,10 +52,10 @@ def answer_of(response: dict[str, Any] | None) -> str | None:
         text = error["message"]
     elif isinstance(error, str):
         text = error
-    elif isinstance(body, str) and body.lstrip()[:1] == "<" and html_title(body.encode()):
-        text = f"an HTML page titled {html_title(body.encode())!r} (not the router's JSON: an intermediary's)"
     else:
-        text = body if isinstance(body, str) else ("" if body is None else str(body))
+        title = html_title(body.encode()) if isinstance(body, str) and body.lstrip()[:1] == "<" else ""
+        text = f"an HTML page titled {title!r} (not the router's JSON: an intermediary's)" if title else \
+            body if isinstance(body, str) else ("" if body is None else str(body))
     return f"HTTP {status}: {' '.join(text.split())[:160]}".rstrip(": ")
 
 

@@ -137,10 +137,10 @@ class Run:
         """Stop the embedded router and close the client (idempotent); write the recording, if one is kept."""
         self._stack.close()
         if self._recorder is not None:
-            data = self.result().data
+            result = self.result()  # judged once: the verdict the recording keeps
             self._recorder.meta["router_url"] = self.record.router_url
-            self._recorder.write({"verdict": data["verdict"], "failed": sorted(self.result().failed()),
-                                  "statuses": {r["id"]: r["status"] for r in data["requirements"]}})
+            self._recorder.write({"verdict": result.verdict, "failed": sorted(result.failed()),
+                                  "statuses": {r["id"]: r["status"] for r in result.requirements}})
 
     def _read_recording(self) -> dict[str, Exchange] | None:
         if self.config.replay is None:

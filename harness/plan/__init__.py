@@ -11,6 +11,7 @@ under test needs others, because every valid case costs real money.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cached_property
 from typing import Any
 
 from ..derive.schema import request_violations
@@ -165,8 +166,10 @@ class _PlanBuilder(InvalidCases):
                 self.add(requirement=param.rules[key].requirement.id, label=f"{shown} on the limit", kind="valid",
                          op=op, body=body, origin="boundary", also=also, note=f"valid: exactly at the {key} limit")
 
+    @cached_property
     def smallest_upload_limit(self) -> int | None:
-        """The smallest file-size limit (bytes) any input image of the profile documents; ``None`` if none does."""
+        """The smallest file-size limit (bytes) any input image of the profile documents; ``None`` if none does
+        (computed once per plan: every edit model asks for it)."""
         limits = [p.rules["max_bytes"].value for op in self.profile.model_endpoints() for p in op.params.values()
                   if p.type == "image" and "max_bytes" in p.rules]
         return min(limits, default=None)
@@ -184,7 +187,7 @@ class _PlanBuilder(InvalidCases):
         their size said in the reason.
         """
         image = op.params.get("image")
-        smallest = self.smallest_upload_limit()
+        smallest = self.smallest_upload_limit
         if image is None or image.type != "image" or not image.exercise or "max_bytes" not in image.rules \
                 or smallest is None:
             return
