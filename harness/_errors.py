@@ -4,6 +4,8 @@ HarnessError                 every error the harness raises on purpose
  ├── SpecError               a profile file is malformed (file, line, key)          exit 2
  ├── ProfileNotFound         --profile names no built-in profile and no file        exit 2
  ├── MissingApiKey           the API key variable is unset or empty                 exit 2
+ ├── UsageError              options the harness refuses to act on (a paid load     exit 2
+ │                           run with no --max-generations; Locust not installed)
  └── NotAssessed             the router cannot be judged; nothing is blamed on it   exit 3
       ├── RouterUnreachable  no TCP connection to the router could be made
       ├── ApiKeyRejected     a valid request with the configured key got 401 / 403
@@ -23,7 +25,7 @@ from typing import NamedTuple
 
 __all__ = ["EXIT_MUST_FAILED", "EXIT_NOT_ASSESSED", "EXIT_OK", "EXIT_USAGE", "ApiKeyRejected", "EndpointNotFound",
            "HarnessError", "MissingApiKey", "NotAssessed", "Problem", "ProfileNotFound", "RouterUnreachable",
-           "SpecError"]
+           "SpecError", "UsageError"]
 
 #: Exit codes of a run: every MUST requirement passed; a MUST requirement failed; a usage or spec error
 #: (SpecError, ProfileNotFound); the router could not be assessed (RouterUnreachable, no answers).
@@ -41,6 +43,10 @@ class Problem(NamedTuple):
 
 class HarnessError(Exception):
     """Base class of every error the harness raises on purpose."""
+
+
+class UsageError(HarnessError):
+    """Options the harness refuses to act on; the message says what to change."""
 
 
 class SpecError(HarnessError):

@@ -1,7 +1,7 @@
 """``conformance``: the command line, a thin layer over the pytest plugin.
 
 ``run`` certifies routers (the embedded reference router when no URL is
-given); ``serve`` runs the reference router alone as a local mock; ``plan``
+given); ``load`` checks the contract holds under concurrency (Locust); ``serve`` runs the reference router alone as a local mock; ``plan``
 shows what a run would send; ``schema``, ``openapi`` and ``profiles`` expose
 the specs.
 
@@ -19,6 +19,7 @@ from typing import Any
 
 from ._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK, EXIT_USAGE, HarnessError
 from ._resources import builtin_profiles, suites_dir
+from .load._cli import add_load_parser, load_command
 from .options import add_cli_options, config_from
 from .options import pytest_args as pytest_args_for
 
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     rejudge.add_argument("--report-dir", default="reports-rejudged", type=Path,
                          help="where the new reports go (default reports-rejudged/)")
 
+    add_load_parser(sub)
     sub.add_parser("profiles", help="list the built-in profiles")
     parser.set_defaults(_run_parser=run)
     return parser
@@ -323,7 +325,7 @@ def _config_file(argv: list[str] | None) -> Path | None:
 
 
 _COMMANDS = {"run": _cmd_run, "rejudge": _cmd_rejudge, "serve": _cmd_serve, "plan": _cmd_plan, "schema": _cmd_schema, "openapi": _cmd_openapi,
-             "profiles": _cmd_profiles}
+             "profiles": _cmd_profiles, "load": load_command}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,21 +31,15 @@ from .options import RunConfig, flag
 from .plan import build_plan
 from ._har import RecordedAnswers, read_recording, recorder_for
 from ._replay import only_cases, replay_command
+from ._send import send_case
 from .results import CaseRecord, RunRecord, RunResult, waivers_of
 from .spec import Case, Profile, Requirement
 from .transport.client import Exchange, Limits, RouterClient, httpx_path
-from .transport.forms import form_parts
 
 __all__ = ["CaseOutcome", "Run", "RunResult", "require_api_key"]
 
 #: A path no router serves, POSTed to tell "this endpoint is not here" from a real 404 answer.
 _NO_SUCH_ROUTE = "/__conformance-no-such-route__"
-
-
-def _images_asked(case: Case) -> int:
-    """How many images ``case`` asks for (its ``n``, else 1), at most 16."""
-    n = case.body.get("n", 1) if isinstance(case.body, dict) else 1
-    return min(16, n) if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
 
 
 def require_api_key(config: RunConfig) -> str | None:
@@ -118,6 +112,11 @@ class Run:
         self.plan: list[Case] = only_cases(build_plan(profile, seed=config.seed, examples=config.examples,
                                                  models=config.models, input_image_url=self._input_image_url(),
                                                  large_inputs=config.large_inputs), config.cases)
+
+    @property
+    def api_key(self) -> str | None:
+        """The key this run sends: the embedded router's own, else the one in ``config.api_key_env``."""
+        return self._key if self.embedded else os.environ.get(self.config.api_key_env) or None
 
     def replay_command(self, case: Case) -> str:
         """The ``conformance run`` line that re-sends exactly ``case`` (see :func:`harness._replay.replay_command`)."""
@@ -275,15 +274,7 @@ class Run:
             return self._recorded.get(case.id)
         if self.guard.stopped():
             return None
-        endpoint = self.profile.endpoints[case.endpoint]
-        form = None
-        if case.encoding == "multipart":
-            form = form_parts(self.profile.model_endpoint(case.endpoint, case.model), case.body)  # type: ignore[arg-type]
-        exchange = client.post(endpoint.path, case.body, auth=case.auth, headers=case.headers, form=form)
-        target = self.profile.model_endpoint(case.endpoint, case.model)
-        if case.kind == "valid" and target is not None and "url" in target.image_fields_for(case.body):
-            # only a profile whose images are URLs makes the harness fetch anything, and no more than asked for
-            client.fetch_image_urls(exchange, limit=_images_asked(case))
+        exchange = send_case(client, self.profile, case)
         self.guard.observe(exchange)
         if self._recorder is not None:
             self._recorder.add(case.id, exchange)

@@ -26,7 +26,7 @@ from ._sse import MAX_EVENTS, is_event_stream, read_events
 from ._urls import refusal
 from .forms import FormParts
 
-__all__ = ["Exchange", "KEY_PLACEHOLDER", "Limits", "MAX_EVENTS", "RouterClient", "StreamEvent", "httpx_path"]
+__all__ = ["Exchange", "KEY_PLACEHOLDER", "Limits", "MAX_EVENTS", "RouterClient", "StreamEvent", "httpx_path", "retry_after_s"]
 
 
 class RouterClient:
@@ -153,7 +153,7 @@ class RouterClient:
         self._send(request, exchange)
         waited = 0.0
         while exchange.status in (429, 503) and exchange.retries < self.limits.max_retries:
-            wait = _retry_after_s(exchange.headers.get("retry-after"))
+            wait = retry_after_s(exchange.headers.get("retry-after"))
             if wait is None:
                 break  # no usable Retry-After: the answer stands
             if waited + wait > self.limits.retry_budget_s or not self._spend_retry(wait):
@@ -298,7 +298,7 @@ def httpx_path(url: str) -> str:
         return ""
 
 
-def _retry_after_s(value: str | None) -> float | None:
+def retry_after_s(value: str | None) -> float | None:
     """``Retry-After`` (delay seconds or an HTTP date, RFC 9110) in seconds from now; ``None`` if unusable."""
     if not value:
         return None
