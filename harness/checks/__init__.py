@@ -34,10 +34,12 @@ __all__ = ["BEHAVIOURS", "CHECKS", "Behaviour", "Check", "CheckContext", "CheckR
 
 @dataclass
 class Verdict:
-    """All check results of one case, plus the decoded images (for thumbnails)."""
+    """All check results of one case, plus the decoded images (for thumbnails) and what each image declared."""
 
     results: list[CheckResult] = field(default_factory=list)
     images: list[Image.Image] = field(default_factory=list)
+    #: (width, height, PIL format) of each ``data`` image as its file declares them, decoded or too large to be
+    shown: list[tuple[int, int, str | None]] = field(default_factory=list)
 
     def add(self, requirement: str, passed: bool, message: str = "") -> None:
         self.results.append(CheckResult(requirement, passed, message))
@@ -65,6 +67,8 @@ def check_case(profile: Profile, case: Case, exchange: Exchange) -> Verdict:
             verdict.add(case.requirements[0], False,
                         f"the harness could not judge this answer ({registered.name}): {exc!r}"[:500])
     verdict.images = context.images_seen
+    if "images" in context.__dict__:  # only what a check decoded: reading it here would decode what none asked for
+        verdict.shown = [d.header for d in context.images if d.header is not None]
     return verdict
 
 

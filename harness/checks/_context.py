@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from jsonschema.exceptions import ValidationError, best_match
 from PIL import Image, UnidentifiedImageError
@@ -26,7 +26,7 @@ from ..spec.requirements import BehaviourId
 from ..transport.client import Exchange
 from ._registry import CheckResult
 
-__all__ = ["NOT_A_REJECTION", "CheckContext", "DecodedImage", "decode_b64_image", "html_title", "largest_pixels"]
+__all__ = ["NOT_A_REJECTION", "CheckContext", "Decoded", "DecodedImage", "decode_b64_image", "html_title", "largest_pixels"]
 
 #: Statuses that mean "not allowed", "not here" or "slow down", never "rejected as invalid": a request answered so
 #: was never judged against the rule it breaks (a 404 is the route or resource missing, 405 the method).
@@ -40,6 +40,16 @@ class DecodedImage:
     index: int
     image: Image.Image | None
     problem: str = ""
+    header: tuple[int, int, str | None] | None = None  # (width, height, PIL format) as the file declares them
+
+
+class Decoded(NamedTuple):
+    """An image file decoded (``image``), or why not (``problem``); ``header`` is (width in pixels, height in
+    pixels, PIL format) as the file declares them, read even when it is too large to decode."""
+
+    image: Image.Image | None
+    problem: str
+    header: tuple[int, int, str | None] | None = None
 
 
 @dataclass
@@ -178,8 +188,8 @@ class CheckContext:
         fields = self.target.image_fields_for(self.case.body)
         decoded = []
         for index, item in enumerate((self.data or [])[:self.images_asked]):
-            image, problem = _image_of(item, fields, self.exchange, self.max_pixels)
-            decoded.append(DecodedImage(index, image, problem))
+            image, problem, header = _image_of(item, fields, self.exchange, self.max_pixels)
+            decoded.append(DecodedImage(index, image, problem, header))
             if image is not None:
                 self.images_seen.append(image)
         return decoded
@@ -232,49 +242,51 @@ def _largest_pixels(profile: Profile) -> int:
     return best
 
 
-def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange,
-              max_pixels: int) -> tuple[Image.Image | None, str]:
+def _image_of(item: Any, fields: tuple[str, ...], exchange: Exchange, max_pixels: int) -> Decoded:
     """The decoded image of one ``data[]`` item, from the first of ``fields`` it carries."""
     if not isinstance(item, dict):
-        return None, f"not an object: {str(item)[:80]!r}"
+        return Decoded(None, f"not an object: {str(item)[:80]!r}")
     field_name = next((f for f in fields if item.get(f)), None)
     if field_name is None:
         present = [f for f in fields if f in item]
         if present:
-            return None, f"{present[0]} is {'empty' if item[present[0]] in ('', None) else repr(item[present[0]])[:40]}"
-        return None, f"no {' or '.join(fields)} field"
+            said = "empty" if item[present[0]] in ("", None) else repr(item[present[0]])[:40]
+            return Decoded(None, f"{present[0]} is {said}")
+        return Decoded(None, f"no {' or '.join(fields)} field")
     if field_name == "b64_json":
         return decode_b64_image(item[field_name], max_pixels)
     if not isinstance(item[field_name], str):
-        return None, f"{field_name} is not a string: {str(item[field_name])[:80]!r}"
+        return Decoded(None, f"{field_name} is not a string: {str(item[field_name])[:80]!r}")
     download = exchange.downloads.get(item[field_name])
     if download is None:
-        return None, f"url {str(item[field_name])[:120]!r} was not fetched"
+        return Decoded(None, f"url {str(item[field_name])[:120]!r} was not fetched")
     if download.error or download.status != 200:
-        return None, f"GET {download.url[:120]}: {download.error or f'HTTP {download.status}'}"
+        return Decoded(None, f"GET {download.url[:120]}: {download.error or f'HTTP {download.status}'}")
     return _open(download.content, max_pixels)
 
 
-def decode_b64_image(b64: Any, max_pixels: int) -> tuple[Image.Image | None, str]:
+def decode_b64_image(b64: Any, max_pixels: int) -> Decoded:
+    """The image a base64 string holds (never decoding more than ``max_pixels``), or why there is none."""
     if not isinstance(b64, str) or not b64:
-        return None, "no base64 image string"
+        return Decoded(None, "no base64 image string")
     try:
         raw = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError) as exc:
-        return None, f"not valid base64 ({exc})"
+        return Decoded(None, f"not valid base64 ({exc})")
     return _open(raw, max_pixels)
 
 
-def _open(raw: bytes, max_pixels: int) -> tuple[Image.Image | None, str]:
+def _open(raw: bytes, max_pixels: int) -> Decoded:
     """Decode ``raw``, checking the declared dimensions from the header first (decoding allocates them)."""
     try:
         image = Image.open(io.BytesIO(raw))
         width, height = image.size
+        header = (width, height, image.format)
         if width * height > max_pixels:
-            return None, (f"declares {width}x{height} pixels, more than the {max_pixels:,} an answer to this request "
-                          "can need; not decoded")
+            return Decoded(None, f"declares {width}x{height} pixels, more than the {max_pixels:,} an answer to this "
+                           "request can need; not decoded", header)
         image.load()
     # Pillow signals a corrupt file with SyntaxError or EOFError as well as OSError
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
-        return None, f"{len(raw):,} bytes that Pillow cannot decode ({exc.__class__.__name__})"
-    return image, ""
+        return Decoded(None, f"{len(raw):,} bytes that Pillow cannot decode ({exc.__class__.__name__})")
+    return Decoded(image, "", header)

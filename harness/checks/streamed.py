@@ -156,7 +156,7 @@ def stream_images(ctx: CheckContext) -> Iterator[CheckResult]:
         data, _ = _data(event)
         if not isinstance(data, dict) or data.get("type") not in (spec.partial_event, spec.completed_event):
             continue
-        image, problem = decode_b64_image(data.get(spec.image_field), ctx.max_pixels)
+        image, problem, _ = decode_b64_image(data.get(spec.image_field), ctx.max_pixels)
         what = f"event {position} ({data['type']})"
         if image is None:
             yield ctx.result(STREAM_IMAGES, False, f"{what}: {problem}")

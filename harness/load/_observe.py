@@ -19,7 +19,7 @@ from ..derive.schema import compiled_validator
 from ..evidence import build_evidence
 from ..spec import Case, Profile
 from ..transport.client import Exchange, retry_after_s
-from ._workload import Combination, observed_images
+from ._workload import Combination
 
 __all__ = ["Observation", "answer_class", "observe"]
 
@@ -53,6 +53,16 @@ def _error_shape(profile: Profile, exchange: Exchange) -> str | None:
     return f"{where}: {error.message[:300]}"
 
 
+def _data_count(exchange: Exchange) -> int | None:
+    """How many items the answer's ``data`` holds (only the first ``n`` are decoded); ``None``: no such list."""
+    try:
+        body = exchange.json()
+    except ValueError:
+        return None
+    data = body.get("data") if isinstance(body, dict) else None
+    return len(data) if isinstance(data, list) else None
+
+
 def observe(profile: Profile, case: Case, combination: Combination | None, exchange: Exchange, *,
             started: float, ended: float, levels: dict[str, str], redact: Callable[[str], str],
             base_url: str, keep_evidence: Callable[[str], bool]) -> Observation:
@@ -64,7 +74,8 @@ def observe(profile: Profile, case: Case, combination: Combination | None, excha
     ``status`` (``None``: no HTTP answer), ``class`` (:func:`answer_class`),
     ``error`` (the transport error), ``failures`` (``[requirement, level,
     message]`` of failed checks, at most 8), ``judged`` (check results),
-    ``images`` (``[[width, height, format], ...]`` decoded, or ``None``),
+    ``images`` (``[[width, height, format], ...]`` as each decoded image
+    declares them, or ``None``), ``count`` (items in ``data``),
     ``retry_after`` (the header, or ``None``), ``retry_after_usable``,
     ``shape`` (a rate-limit answer's error-shape problem, or ``None``) and,
     when ``keep_evidence(key)`` says so, ``evidence``.
@@ -88,16 +99,17 @@ def observe(profile: Profile, case: Case, combination: Combination | None, excha
     else:
         try:
             verdict = check_case(profile, case, exchange)
-            results, images = verdict.results, verdict.images
+            results, images, shown = verdict.results, verdict.images, verdict.shown
         except Exception as exc:  # an answer no check foresaw: a failed case with evidence, never a crash
-            results = []
+            results, shown = [], []
             record["failures"].append([case.requirements[0], "MUST", f"the harness could not judge it: {exc!r}"[:300]])
         record["judged"] = len(results)
         failed = [r for r in results if not r.passed]
         record["failures"] += [[r.requirement, levels.get(r.requirement, "MUST"), redact(r.message)[:300]]
                                for r in failed[:_KEEP_FAILURES]]
-        if case.kind == "valid" and images:
-            record["images"] = observed_images(images)
+        if case.kind == "valid" and shown:
+            record["images"] = [list(header) for header in shown]
+            record["count"] = _data_count(exchange)
         key = f"{kind}:{record['failures'][0][0]}" if record["failures"] else kind
     if (kind != "answer" or record["failures"]) and keep_evidence(key):
         record["evidence"] = build_evidence(exchange, images[:4], redact=redact, base_url=base_url)

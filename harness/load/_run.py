@@ -31,7 +31,7 @@ from ..spec import Profile, load_profile
 from ._config import LoadConfig
 from ._observe import Observation
 from ._summary import load_document
-from ._verdict import judge
+from ._verdict import MAX_ALONE, judge
 from ._workload import Workload, build_workload
 
 __all__ = ["run_load", "run_worker"]
@@ -39,8 +39,6 @@ __all__ = ["run_load", "run_worker"]
 #: How the engine process starts: Locust (gevent's monkey patching) is imported before anything of ours, which
 #: ``python -m harness.load._engine`` could not do (it imports the ``harness`` package first).
 ENGINE = ("-c", "import locust, sys; from harness.load._engine import main; sys.exit(main(sys.argv[1:]))")
-#: At most this many distinct requests that got a 5xx under load are re-sent alone, to tell load-only 5xx apart.
-MAX_ALONE = 5
 
 
 def _check_options(config: LoadConfig) -> None:

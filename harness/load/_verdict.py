@@ -22,13 +22,15 @@ from ..spec import Profile
 from ._observe import Observation
 from ._workload import Combination
 
-__all__ = ["LoadRequirement", "judge", "level_of", "load_requirements", "percentiles"]
+__all__ = ["MAX_ALONE", "LoadRequirement", "judge", "level_of", "load_requirements", "percentiles"]
 
 CROSSED = "load.no-crossed-answers"
 CONTRACT = "load.contract-held"
 SERVER_ERRORS = "load.no-load-only-5xx"
 RATE_LIMIT_SHAPE = "load.rate-limit-shape"
 RETRY_AFTER = "load.rate-limit-retry-after"
+#: At most this many distinct requests that got a 5xx under load are re-sent alone, to tell load-only 5xx apart.
+MAX_ALONE = 5
 #: Example answers kept per failed requirement.
 _EXAMPLES = 3
 
@@ -105,13 +107,16 @@ def _crossings(observations: list[Observation], combinations: dict[str, Combinat
     crossed: dict[int, str] = {}
     for i, o in enumerate(observations):
         own = combinations.get(o["case"])
-        if own is None or o["images"] is None or own.shown_by(o["images"]):
+        if own is None or o["images"] is None or own.shown_by(o["images"], o.get("count")):
             continue
-        shown = [label for label, c in labels.items() if label != own.label and c.shown_by(o["images"])]
+        shown = [label for label, c in labels.items()
+                 if label != own.label and c.shown_by(o["images"], o.get("count"))]
         others = [j for label in shown for j in by_label[label] if observations[j]["start"] <= o["end"]]
         if not others:
             continue  # wrong, but nobody else's: the contract check names it
-        j = min(others, key=lambda k: (not _overlap(observations[k], o), abs(observations[k]["start"] - o["start"])))
+        # the likeliest source: an exact size over a mere aspect ratio, then a request in flight, then the nearest
+        j = min(others, key=lambda k: (combinations[observations[k]["case"]].size is None,
+                                       not _overlap(observations[k], o), abs(observations[k]["start"] - o["start"])))
         when = "in flight at the same time" if _overlap(observations[j], o) else "sent before it"
         crossed[i] = (f"the answer to {o['case']} (asked {own.label}) shows {combinations[observations[j]['case']].label}"
                       f": what {observations[j]['case']} asked for, {when} ({o['in_flight']} requests in flight)")
@@ -131,12 +136,13 @@ class _Tally:
         self.examples: list[dict[str, Any]] = []
         self.reasons: Counter[str] = Counter()
 
-    def add(self, observation: Observation, failed: bool, message: str = "") -> None:
+    def add(self, observation: Observation, failed: bool, message: str = "", *, reason: str = "") -> None:
+        """Count one judged answer; a failed one under ``reason`` (the summary groups by it), ``message`` its own."""
         self.judged += 1
         if not failed:
             return
         self.failed += 1
-        self.reasons[message.split(":")[0][:120]] += 1
+        self.reasons[reason or message[:120]] += 1
         example = {k: observation.get(k) for k in ("case", "combination", "status", "latency_ms", "in_flight",
                                                  "worker", "evidence")}
         example["message"] = message
@@ -166,13 +172,16 @@ def judge(profile: Profile, observations: list[Observation], combinations: dict[
         kind = o["class"]
         if kind == "rate-limited":
             level["rate_limited"] += 1
-            tallies[RATE_LIMIT_SHAPE].add(o, o["shape"] is not None, o["shape"] or "")
+            tallies[RATE_LIMIT_SHAPE].add(o, o["shape"] is not None, o["shape"] or "",
+                                          reason=f"HTTP {o['status']} not in the documented error shape")
             if o["status"] == 429:
-                tallies[RETRY_AFTER].add(o, not o["retry_after_usable"], "no Retry-After" if o["retry_after"] is None
-                                         else f"Retry-After {o['retry_after']!r} is neither seconds nor an HTTP date")
+                missing = o["retry_after"] is None
+                tallies[RETRY_AFTER].add(o, not o["retry_after_usable"], "no Retry-After" if missing
+                                         else f"Retry-After {o['retry_after']!r} is neither seconds nor an HTTP date",
+                                         reason="429 without Retry-After" if missing else "unusable Retry-After")
             continue
         if o["kind"] == "valid" and o["images"] is not None:
-            tallies[CROSSED].add(o, i in crossed, crossed.get(i, ""))
+            tallies[CROSSED].add(o, i in crossed, crossed.get(i, ""), reason="another request's images")
             if i in crossed:
                 level["crossed"] += 1
                 continue
@@ -180,14 +189,18 @@ def judge(profile: Profile, observations: list[Observation], combinations: dict[
             serial = alone.get(o["case"])
             only_load = serial is None or serial < 500
             tallies[SERVER_ERRORS].add(o, only_load, f"HTTP {o['status']} under load; alone: "
-                                       + ("not re-sent" if serial is None else f"HTTP {serial}"))
+                                       + ("not re-sent" if serial is None else f"HTTP {serial}"),
+                                       reason=f"HTTP {o['status']} under load, " +
+                                       (f"not re-sent alone (at most {MAX_ALONE} requests are)" if serial is None
+                                        else f"HTTP {serial} alone"))
             if only_load:
                 level["server_errors"] += 1
                 continue
         else:
             tallies[SERVER_ERRORS].add(o, False)
         must = [f for f in o["failures"] if f[1] == "MUST"]
-        tallies[CONTRACT].add(o, bool(must), f"{must[0][0]}: {must[0][2]}" if must else "")
+        tallies[CONTRACT].add(o, bool(must), f"{must[0][0]}: {must[0][2]}" if must else "",
+                              reason=must[0][0] if must else "")
         level["contract_failures"] += bool(must)
     return {"requirements": _statuses(profile, tallies, most=most, answered=bool(observations)),
             "levels": [{"in_flight": name, **counts} for name, counts in

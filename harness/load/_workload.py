@@ -23,7 +23,7 @@ from ..plan import build_plan
 from ..rules.size import parse_size
 from ..spec import PIL_FORMATS, Case, ModelEndpoint, Profile
 
-__all__ = ["Combination", "Workload", "build_workload", "observed_images"]
+__all__ = ["Combination", "Workload", "build_workload"]
 
 #: ``n`` values a load request asks for: enough to tell answers apart, while each request costs at most 2 images.
 LOAD_N = (1, 2)
@@ -51,9 +51,10 @@ class Combination:
         shape = f"{self.size[0]}x{self.size[1]}" if self.size else f"ratio {self.aspect_ratio[0]}"  # type: ignore[index]
         return " ".join(p for p in (shape, (self.format or "").lower(), f"n={self.n}") if p)
 
-    def shown_by(self, images: list[list[Any]] | None) -> bool:
-        """Whether ``images`` (``[[width, height, format], ...]`` as decoded) is what this combination asks for."""
-        if images is None or len(images) != self.n:
+    def shown_by(self, images: list[list[Any]] | None, count: int | None) -> bool:
+        """Whether an answer of ``count`` images, the first of which are ``images`` (``[[width, height, format],
+        ...]`` as their files declare them), is what this combination asks for."""
+        if not images or count != self.n:
             return False
         for width, height, fmt in images:
             if self.format is not None and fmt != self.format:
@@ -170,8 +171,3 @@ def build_workload(profile: Profile, *, seed: int = 0, models: tuple[str, ...] =
 def _streams(profile: Profile, case: Case) -> bool:
     target = profile.model_endpoint(case.endpoint, case.model)
     return target is not None and target.streams_for(case.body)
-
-
-def observed_images(images: list[Any]) -> list[list[Any]]:
-    """``[[width, height, format], ...]`` (pixels, PIL format name) of decoded PIL images, in answer order."""
-    return [[image.size[0], image.size[1], image.format] for image in images]

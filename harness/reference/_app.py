@@ -79,6 +79,15 @@ class _Router:
         return JSONResponse(body, status_code=status)
 
     async def handle(self, request: Request, endpoint: str) -> Response:
+        self.state.in_flight += 1
+        try:
+            answer = await self._handle(request, endpoint)
+            return await self.fault.answer(self.state, answer) if self.fault.answer and answer.status_code == 200 \
+                else answer
+        finally:
+            self.state.in_flight -= 1
+
+    async def _handle(self, request: Request, endpoint: str) -> Response:
         self.state.calls += 1
         if self.latency_s:  # every answer is slow, as a loaded upstream is
             await asyncio.sleep(self.latency_s)
