@@ -38,7 +38,8 @@ def main() -> None:
     from harness.reference import FAULTS
 
     with ThreadPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(lambda f: _run(f.name, f.profile), FAULTS.values()))
+        # a fault only load shows is benchmarks/load_faults.py's
+        results = list(pool.map(lambda f: _run(f.name, f.profile), [f for f in FAULTS.values() if not f.under_load]))
     missed = 0
     print("| fault | profile | breaks | caught by (failed requirements) | exit | s |")
     print("|---|---|---|---|---|---|")

@@ -122,7 +122,7 @@ def main() -> int:
     from harness.reference import FAULTS
 
     profile = load_profile(args.profile)
-    faults = [f for f in args.faults.split(",") if f] or list(FAULTS)
+    faults = [f for f in args.faults.split(",") if f] or [n for n, f in FAULTS.items() if not f.under_load]
     with tempfile.TemporaryDirectory() as work:
         spec = Path(work) / "openapi.json"
         spec.write_text(json.dumps(openapi_document(profile)))

@@ -1,7 +1,7 @@
 """One redactor for the API key, in every spelling a router might echo it.
 
-A hostile or careless router can send the key back raw, JSON-escaped
-(``\\u0073\\u006b...``), base64-encoded (alone or as ``Bearer <key>``),
+A hostile or careless router can send the key back raw, JSON-escaped in
+whole or in part (``\\u0073\\u006b...``, ``sk-a\\/b``), base64-encoded (alone or as ``Bearer <key>``),
 percent-encoded, as hex, or lower-cased in a header name. Redaction of the
 raw bytes alone misses most of these, so every string that reaches an
 artifact or the terminal passes through :class:`Redactor`: raw bytes as they
@@ -36,6 +36,17 @@ def _spellings(key: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
+def _json_text_pattern(key: str) -> str:
+    """A regex for ``key`` as JSON text may spell it with any of its characters escaped (``\\u0073``, ``\\/``):
+    the raw body, and a message quoting it, then hold the key without ever holding its plain form."""
+    def one(char: str) -> str:
+        escapes = [re.escape(char), re.escape(f"\\u{ord(char):04x}")]
+        if char in '/"\\':
+            escapes.append(re.escape("\\" + char))
+        return f"(?:{'|'.join(escapes)})"
+    return "".join(one(c) for c in key)
+
+
 class Redactor:
     """Replaces the API key, in any of its spellings, by :data:`KEY_PLACEHOLDER`.
 
@@ -53,7 +64,7 @@ class Redactor:
         spellings = _spellings(self._key)
         self._lower = [f.lower() for f in spellings]
         self._lower_bytes = [f.encode() for f in self._lower]
-        exact = "|".join(re.escape(f) for f in spellings)
+        exact = "|".join([*(re.escape(f) for f in spellings), _json_text_pattern(self._key)])
         self._text = re.compile(exact, re.IGNORECASE)
         self._bytes = re.compile(exact.encode(), re.IGNORECASE)
 
@@ -64,15 +75,17 @@ class Redactor:
         """``value`` with every spelling of the key replaced."""
         if self._text is None:
             return value
-        lower = value.lower()  # a case-free substring search first: the regex only runs where the key is
-        return self._text.sub(KEY_PLACEHOLDER, value) if any(f in lower for f in self._lower) else value
+        lower = value.lower()  # a case-free substring search first: the regex only runs where the key may be
+        maybe = "\\" in value or any(f in lower for f in self._lower)
+        return self._text.sub(KEY_PLACEHOLDER, value) if maybe else value
 
     def bytes(self, value: bytes) -> bytes:
         """Raw bytes (a response body as it arrived) with every spelling of the key replaced."""
         if self._bytes is None:
             return value
         lower = value.lower()
-        return self._bytes.sub(KEY_PLACEHOLDER.encode(), value) if any(f in lower for f in self._lower_bytes) else value
+        maybe = b"\\" in value or any(f in lower for f in self._lower_bytes)
+        return self._bytes.sub(KEY_PLACEHOLDER.encode(), value) if maybe else value
 
     def value(self, value: Any) -> Any:
         """A decoded JSON value with every string in it (object names included) redacted."""

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from ._config import LoadConfig
 from ._run import exit_code, run_load, run_worker
+from ._schema import load_schema
 from ._verdict import LoadRequirement, load_requirements
 from ._workload import Combination, Workload, build_workload
 
 __all__ = ["Combination", "LoadConfig", "LoadRequirement", "Workload", "build_workload", "exit_code",
-           "load_requirements", "run_load", "run_worker"]
+           "load_requirements", "load_schema", "run_load", "run_worker"]

@@ -52,6 +52,8 @@ __all__ = ["main"]
 _OBSERVATION = "conformance-observation"
 _WORKLOAD = "conformance-workload"
 _WORKER_ERROR = "conformance-worker-error"
+_STOP = "conformance-stop"
+_STOPPED = "conformance-stopped"
 #: Evidence (request, response, curl) kept for at most this many answers per kind of failure, per process.
 _EVIDENCE_PER_KIND = 3
 
@@ -166,8 +168,10 @@ def _stats(environment: Environment) -> list[dict[str, Any]]:
     return rows
 
 
-def _drive(runner: Any, spec: dict[str, Any], outcome: dict[str, Any], *, stop: Callable[[], bool]) -> None:
-    """Start ``spec['users']`` users, sample the user count each second, stop at the duration (or ``stop()``)."""
+def _drive(runner: Any, spec: dict[str, Any], outcome: dict[str, Any], *, stop: Callable[[], bool],
+           halt: Callable[[], None]) -> None:
+    """Start ``spec['users']`` users, sample the user count each second, ``halt()`` them at the duration (or
+    once ``stop()`` says so)."""
     runner.start(spec["users"], spawn_rate=spec["spawn_rate"])
     outcome["started"] = time.time()
     deadline = outcome["started"] + spec["duration_s"]
@@ -176,7 +180,7 @@ def _drive(runner: Any, spec: dict[str, Any], outcome: dict[str, Any], *, stop: 
         if stop():
             break
         gevent.sleep(min(1.0, max(0.0, deadline - time.time())))
-    runner.stop()
+    halt()
     outcome["ended"] = time.time()
 
 
@@ -194,7 +198,7 @@ def _local(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
             outcome["stopped"] = "the generation budget (--max-generations) was spent"
         return driver.spent.is_set()
 
-    _drive(runner, spec, outcome, stop=spent)
+    _drive(runner, spec, outcome, stop=spent, halt=runner.stop)
     outcome["locust"] = _stats(environment)
     runner.quit()
     driver.client.close()
@@ -225,7 +229,19 @@ def _master(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
         runner.send_message(_WORKLOAD, {"spec": shared, "slot": slot, "slots": len(ready), "api_key": key},
                             client_id=client_id)
     outcome["workers"] = len(ready)
-    _drive(runner, spec, outcome, stop=lambda: bool(errors))
+    stopped: set[str] = set()
+    runner.register_message(_STOPPED, lambda environment, msg, **_: stopped.add(str(msg.data)))
+
+    def halt() -> None:
+        """Ask each worker to stop its users (in-flight requests finish and are observed), and wait for them:
+        Locust's own stop makes a worker sleep ``stop_timeout`` before it would take the quit."""
+        for client_id in ready:
+            runner.send_message(_STOP, None, client_id=client_id)
+        waited = time.time()
+        while len(stopped) < len(ready) and time.time() - waited < spec["timeout_s"] + 10:
+            gevent.sleep(0.2)
+
+    _drive(runner, spec, outcome, stop=lambda: bool(errors), halt=halt)
     if errors:
         outcome["error"] = "; ".join(errors)
     outcome["locust"] = _stats(environment)
@@ -234,7 +250,7 @@ def _master(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
 
 
 def _worker(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
-    environment = _environment({"timeout_s": 60.0})
+    environment = _environment({"timeout_s": 60.0})  # the master's timeout replaces it with the workload
     runner = environment.create_worker_runner(master_host=spec["master_host"], master_port=spec["master_port"])
 
     def take_workload(environment: Environment, msg: Any, **_: Any) -> None:
@@ -249,11 +265,19 @@ def _worker(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
         except Exception as exc:  # a profile or key the worker lacks: the master says so, and stops
             runner.send_message(_WORKER_ERROR, f"worker {given['slot']}: {exc}"[:500])
             return
+        environment.stop_timeout = min(own["timeout_s"], 60.0)
         _STATE.update(driver=driver)
         _STATE["ready"].set()
 
+    def stop_users(environment: Environment, msg: Any, **_: Any) -> None:
+        environment.runner.stop()  # graceful: each user's request in flight is answered and observed first
+        runner.send_message(_STOPPED, runner.client_id)
+
     runner.register_message(_WORKLOAD, take_workload)
-    runner.greenlet.join()
+    runner.register_message(_STOP, stop_users)
+    runner.greenlet.join()  # until the master says quit
+    if _STATE["driver"] is not None:
+        _STATE["driver"].client.close()  # its event loop thread would keep the process alive
     return 0
 
 

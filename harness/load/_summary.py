@@ -48,9 +48,10 @@ def _timeline(observations: list[Observation], users: list[list[float]]) -> list
     for second in range(seconds):
         middle = t0 + second + 0.5
         in_flight = sum(1 for o in observations if o["start"] <= middle < o["end"])
-        running = [count for at, count in users if at <= t0 + second + 1]
+        within = [count for at, count in users if t0 + second <= at < t0 + second + 1]
+        before = [count for at, count in users if at < t0 + second]
         rows.append({"t": second, "answers": dict(answers[second]), "in_flight": in_flight,
-                     "users": running[-1] if running else 0})
+                     "users": max(within) if within else before[-1] if before else 0})
     return rows
 
 
@@ -83,6 +84,7 @@ def load_document(profile: Profile, *, router_url: str, embedded: bool, fault: s
                    "billable": sum(1 for o in observations if o["billable"]),
                    "by_class": dict(classes), "by_status": dict(Counter(_status_key(o) for o in observations)),
                    "max_in_flight": verdict.get("max_in_flight", 0), "workers": engine.get("workers", 0),
+                   "by_worker": {str(k): v for k, v in sorted(Counter(o.get("worker", 0) for o in observations).items())},
                    "stopped": engine.get("stopped")},
         "requirements": requirements,
         "levels": verdict.get("levels", []),

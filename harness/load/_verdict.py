@@ -90,11 +90,18 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 def _in_flight(observations: list[Observation]) -> None:
-    """Set each observation's ``in_flight``: requests (itself included) in flight when it was sent."""
-    starts = sorted(o["start"] for o in observations)
-    ends = sorted(o["end"] for o in observations)
+    """Set each observation's ``in_flight``: the most requests in flight at once while it was (itself included)."""
+    events = sorted([(o["start"], 1) for o in observations] + [(o["end"], -1) for o in observations],
+                    key=lambda e: (e[0], e[1]))  # at a tie an answer ends before the next request starts
+    times = [t for t, _ in events]
+    level, levels = 0, []
+    for _, step in events:
+        level += step
+        levels.append(level)
     for o in observations:
-        o["in_flight"] = max(1, bisect.bisect_right(starts, o["start"]) - bisect.bisect_right(ends, o["start"]))
+        first = bisect.bisect_left(times, o["start"])
+        last = bisect.bisect_left(times, o["end"])
+        o["in_flight"] = max([1, *levels[first:last]])
 
 
 def _crossings(observations: list[Observation], combinations: dict[str, Combination]) -> dict[int, str]:

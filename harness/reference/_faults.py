@@ -5,7 +5,8 @@ Each fault here is a :class:`Fault` registered by name with the hooks it
 changes, in the order the router meets them: ``intercept`` (before auth),
 ``authorize``, ``headers`` and ``violations`` (validation), ``error`` (every
 error answer), ``respond`` (instead of generating), ``image`` (what is drawn),
-``payload`` (the 200 body) and ``media_type``. A hook left ``None`` keeps
+``payload`` (the 200 body), ``media_type`` and ``answer`` (the finished 200, as
+it leaves). A hook left ``None`` keeps
 that step faithful. Every fault names the requirement it breaks, and the
 project's tests run the suite against each fault to prove that exact
 requirement fails. An unknown fault name is an error, never a silent no-op.
