@@ -281,3 +281,43 @@ def test_one_master_and_two_workers_on_loopback(tmp_path):
     assert set(data["totals"]["by_worker"]) == {"0", "1"}  # both workers sent, and the master judged them all
     assert data["totals"]["max_in_flight"] >= 5
     assert _status(data)["load.no-crossed-answers"] == "passed"
+
+
+def test_a_worker_without_the_key_stops_the_run_as_the_operators_mistake(tmp_path):
+    """With a real router the key never travels to workers: a worker must have it in its own environment."""
+    port, router_port = str(_free_port()), _free_port()
+    router = subprocess.Popen([sys.executable, "-m", "harness.cli", "serve", "--port", str(router_port),
+                               "--api-key", "sk-served-0123456789"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    environment = {k: v for k, v in os.environ.items() if k != "ROUTER_API_KEY"}
+    command = [sys.executable, "-m", "harness.cli", "load"]
+    try:
+        _wait_for_port(router_port)
+        master = subprocess.Popen([*command, "--master", "--expect-workers", "1", "--master-port", port,
+                                   "--router-url", f"http://127.0.0.1:{router_port}/v1", "--max-generations", "20",
+                                   "--duration", "20", "--report-dir", "r"], cwd=tmp_path, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  env={**environment, "ROUTER_API_KEY": "sk-served-0123456789"})
+        worker = subprocess.Popen([*command, "--worker", "--master-port", port], cwd=tmp_path, env=environment,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out, _ = master.communicate(timeout=120)
+        worker.communicate(timeout=60)
+    finally:
+        for process in (router, master, worker):
+            process.kill()
+    assert master.returncode == 2, out
+    data = _load_json(tmp_path / "r")
+    assert data["verdict"] == "not-assessed" and "set ROUTER_API_KEY on the worker" in data["not_assessed"]
+    assert "sk-served" not in json.dumps(data)
+
+
+def _wait_for_port(port: int, timeout: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port}")

@@ -100,7 +100,7 @@ def load_command(args: argparse.Namespace) -> int:
     print(f"load: {config.users} users ({config.spawn_rate:g}/s) for {config.duration:g} s against "
           f"{config.router_url or 'the embedded reference router'} ({config.profile})", flush=True)
     try:
-        code, data = run_load(config)
+        code, data = run_load(config, progress=True)
     except ValueError as exc:  # an unknown model id
         print(f"conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -52,6 +52,7 @@ __all__ = ["main"]
 _OBSERVATION = "conformance-observation"
 _WORKLOAD = "conformance-workload"
 _WORKER_ERROR = "conformance-worker-error"
+_ARMED = "conformance-armed"
 _STOP = "conformance-stop"
 _STOPPED = "conformance-stopped"
 #: Evidence (request, response, curl) kept for at most this many answers per kind of failure, per process.
@@ -213,6 +214,8 @@ def _master(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
     errors: list[str] = []
     runner.register_message(_OBSERVATION, lambda environment, msg, **_: sink(msg.data))
     runner.register_message(_WORKER_ERROR, lambda environment, msg, **_: errors.append(str(msg.data)))
+    armed: set[str] = set()
+    runner.register_message(_ARMED, lambda environment, msg, **_: armed.add(str(msg.data)))
     expected, waited = spec["expect_workers"], time.time()
     while len(runner.clients.ready) < expected and time.time() - waited < spec["worker_wait_s"]:
         gevent.sleep(0.2)
@@ -229,6 +232,13 @@ def _master(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
         runner.send_message(_WORKLOAD, {"spec": shared, "slot": slot, "slots": len(ready), "api_key": key},
                             client_id=client_id)
     outcome["workers"] = len(ready)
+    waited = time.time()  # each worker builds its share (plan, pool, client) before any user starts
+    while len(armed) < len(ready) and not errors and time.time() - waited < spec["worker_wait_s"]:
+        gevent.sleep(0.1)
+    if errors or len(armed) < len(ready):
+        outcome["error"] = "; ".join(errors) or f"only {len(armed)} of {len(ready)} workers took their share"
+        runner.quit()
+        return 2 if errors else 3
     stopped: set[str] = set()
     runner.register_message(_STOPPED, lambda environment, msg, **_: stopped.add(str(msg.data)))
 
@@ -264,10 +274,12 @@ def _worker(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
                              sink=lambda record: runner.send_message(_OBSERVATION, record))
         except Exception as exc:  # a profile or key the worker lacks: the master says so, and stops
             runner.send_message(_WORKER_ERROR, f"worker {given['slot']}: {exc}"[:500])
+            _STATE["ready"].set()  # no driver: a user that starts anyway stops at once
             return
         environment.stop_timeout = min(own["timeout_s"], 60.0)
         _STATE.update(driver=driver)
         _STATE["ready"].set()
+        runner.send_message(_ARMED, runner.client_id)
 
     def stop_users(environment: Environment, msg: Any, **_: Any) -> None:
         environment.runner.stop()  # graceful: each user's request in flight is answered and observed first

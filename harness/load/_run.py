@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK, NotAssessed, UsageError
+from .._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK, EXIT_USAGE, NotAssessed, UsageError
 from .._send import send_case
 from ..options import RunConfig
 from ..runner import Run
@@ -64,16 +64,22 @@ def _engine_spec(config: LoadConfig, profile_arg: str, url: str, budget: int | N
             "expect_workers": config.expect_workers, "worker_wait_s": config.worker_wait, "out": str(out)}
 
 
-def _run_engine(spec: dict[str, Any], *, key: str | None, work: Path) -> tuple[int, dict[str, Any], str]:
-    """Run the engine process; its exit code, ``engine.json`` and the tail of its log."""
+def _run_engine(spec: dict[str, Any], *, key: str | None, work: Path,
+                progress: bool) -> tuple[int, dict[str, Any], str]:
+    """Run the engine process; its exit code, ``engine.json`` and the tail of its log. With ``progress`` (and
+    a terminal), a tqdm line shows the seconds of load and the answers so far."""
     (work / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
     env = {**os.environ, **({spec["api_key_env"]: key} if key else {})}
     limit = spec["duration_s"] + spec["worker_wait_s"] + 2 * spec["timeout_s"] + 120
     with (work / "engine.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, *ENGINE, str(work / "spec.json")], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
         try:
-            code = subprocess.run([sys.executable, *ENGINE, str(work / "spec.json")], env=env,
-                                  stdout=log, stderr=subprocess.STDOUT, timeout=limit).returncode
+            _wait(process, work / "observations.jsonl", duration=spec["duration_s"], limit=limit, progress=progress)
+            code = process.returncode
         except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
             code = -1
     try:
         outcome = json.loads((work / "engine.json").read_text(encoding="utf-8"))
@@ -81,6 +87,35 @@ def _run_engine(spec: dict[str, Any], *, key: str | None, work: Path) -> tuple[i
         outcome = {"error": "the load engine wrote no outcome", "timeline": [], "locust": []}
     tail = (work / "engine.log").read_text(encoding="utf-8", errors="replace")[-2000:]
     return code, outcome, tail
+
+
+def _wait(process: subprocess.Popen[bytes], observations: Path, *, duration: float, limit: float,
+          progress: bool) -> None:
+    """Wait for ``process`` at most ``limit`` seconds (``TimeoutExpired`` after), drawing the progress line."""
+    terminal = sys.__stderr__
+    bar = None
+    if progress and terminal is not None and terminal.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=round(duration), desc="load", file=terminal, leave=False,
+                   bar_format="{desc}: {bar} {n}/{total} s{postfix} [{elapsed}]")
+    started, answers, offset = time.monotonic(), 0, 0
+    try:
+        while process.poll() is None:
+            if time.monotonic() - started > limit:
+                raise subprocess.TimeoutExpired(process.args, limit)
+            time.sleep(0.5)
+            if bar is not None and observations.is_file():
+                with observations.open("rb") as handle:  # only what was appended since the last look
+                    handle.seek(offset)
+                    chunk = handle.read()
+                offset += len(chunk)
+                answers += chunk.count(b"\n")
+                bar.n = min(round(duration), round(time.monotonic() - started))
+                bar.set_postfix(answers=answers, refresh=True)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _observations(path: Path) -> list[Observation]:
@@ -110,13 +145,15 @@ def _alone(run: Run, profile: Profile, workload: Workload, observations: list[Ob
     return alone
 
 
-def run_load(config: LoadConfig) -> tuple[int, dict[str, Any]]:
+def run_load(config: LoadConfig, *, progress: bool = False) -> tuple[int, dict[str, Any]]:
     """Load ``config.profile``'s router; the exit code and the ``load.json`` document (also written, with
     ``load.html``, to ``config.report_dir/<profile>/``).
 
     Exit codes as ``conformance run``: 0 every MUST load requirement passed,
-    1 one failed (or, with ``strict``, a SHOULD one), 3 the router could not
-    be assessed. Raises :class:`UsageError` (no ``max_generations`` for a
+    1 one failed (or, with ``strict``, a SHOULD one), 2 a worker could not
+    take its share (no API key in its environment, a profile it lacks), 3
+    the router could not be assessed. ``progress``: draw a tqdm line while the load runs (on a
+    terminal only). Raises :class:`UsageError` (no ``max_generations`` for a
     real router, Locust missing), :class:`MissingApiKey`, :class:`SpecError`
     / :class:`ProfileNotFound`; ``ValueError`` for an unknown model id.
     """
@@ -147,7 +184,7 @@ def run_load(config: LoadConfig) -> tuple[int, dict[str, Any]]:
         with tempfile.TemporaryDirectory(prefix="conformance-load-") as tmp:
             work = Path(tmp)
             spec = _engine_spec(config, str(config.profile), client.base_url, budget, work)
-            code, outcome, log = _run_engine(spec, key=run.api_key, work=work)
+            code, outcome, log = _run_engine(spec, key=run.api_key, work=work, progress=progress)
             observations = _observations(work / "observations.jsonl")
         spent = sum(o["billable"] for o in observations if o["kind"] == "valid")
         alone = _alone(run, profile, workload, observations, None if budget is None else budget - spent)
@@ -158,7 +195,9 @@ def run_load(config: LoadConfig) -> tuple[int, dict[str, Any]]:
             problem = "no answer arrived during the load"
         elif observations and all(o["class"] == "transport-error" for o in observations):
             problem = problem or "every request failed in transport (no HTTP answer): the router stopped answering"
-        return _finish(out, document(observations, verdict, outcome, alone, problem), config, redact=client.redact)
+        code_now, data = _finish(out, document(observations, verdict, outcome, alone, problem), config,
+                                 redact=client.redact)
+        return (EXIT_USAGE if code == EXIT_USAGE else code_now), data  # a worker's missing key: the operator's
 
 
 def _finish(out: Path, data: dict[str, Any], config: LoadConfig, *,
