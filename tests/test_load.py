@@ -23,7 +23,7 @@ from harness.derive.schema import request_violations
 from harness.load import Combination, build_workload, load_schema
 from harness._redact import Redactor
 from harness.load._observe import observe
-from harness.load._verdict import judge, level_of
+from harness.load._verdict import judge, level_of, suspects
 from harness.transport.client import Exchange
 
 from .conftest import run_cli
@@ -76,6 +76,14 @@ def test_a_combination_is_shown_only_by_its_own_size_format_and_count():
     assert ratio.shown_by([[1024, 576, "PNG"]], 1) and not ratio.shown_by([[1024, 1024, "PNG"]], 1)
 
 
+def test_a_pool_never_holds_two_combinations_one_answer_could_show(worldrouter):
+    workload = build_workload(worldrouter)
+    shown = [workload.combinations[c.id] for c in workload.pool]
+    assert not [(a.label, b.label) for i, a in enumerate(shown) for b in shown[i + 1:] if a.overlaps(b)]
+    assert Combination((2880, 2880), None, "PNG", 1).overlaps(Combination(None, ("1:1", 1.0), None, 1))
+    assert not Combination((2880, 2880), None, "PNG", 1).overlaps(Combination(None, ("1:1", 1.0), None, 2))
+
+
 def test_concurrency_levels_are_powers_of_two():
     assert [level_of(n) for n in (1, 2, 3, 4, 5, 8, 9, 20, 64, 65)] == \
         ["1", "2", "3-4", "3-4", "5-8", "5-8", "9-16", "17-32", "33-64", "65-128"]
@@ -101,11 +109,25 @@ def test_an_answer_showing_what_another_request_in_flight_asked_for_is_a_crossed
     crossed = _observation("a", 0.0, 1.0, images=[[1536, 1024, "PNG"]], count=1,
                            failures=[["gen.image.dimensions", "MUST", "asked 1024x1024, got 1536x1024"]])
     observations = [crossed, _observation("b", 0.2, 1.2, images=[[1536, 1024, "PNG"]], count=1)]
-    verdict = judge(worldrouter, observations, {"a": _A, "b": _B}, alone={})
+    assert suspects(observations, {"a": _A, "b": _B}) == ["a"]
+    verdict = judge(worldrouter, observations, {"a": _A, "b": _B}, alone={"a": {"status": 200, "shows_own": True}})
     rows = {r["id"]: r for r in verdict["requirements"]}
     assert rows["load.no-crossed-answers"]["status"] == "failed"
-    assert "what b asked for, in flight at the same time" in rows["load.no-crossed-answers"]["examples"][0]["message"]
+    message = rows["load.no-crossed-answers"]["examples"][0]["message"]
+    assert "what b asked for, in flight at the same time" in message and "served right alone" in message
     assert rows["load.contract-held"]["status"] == "passed"  # the crossing explains its failures: counted once
+
+
+def test_an_answer_wrong_alone_too_is_no_crossing_however_it_looks(worldrouter):
+    """A router that ignores size gives every request the same default: alone it is wrong too, so it is the
+    contract that breaks, not the load."""
+    wrong = _observation("b", 0.0, 1.0, images=[[1024, 1024, "PNG"]], count=1,
+                         failures=[["gen.image.dimensions", "MUST", "asked 1536x1024, got 1024x1024"]])
+    observations = [_observation("a", 0.1, 1.1, images=[[1024, 1024, "PNG"]], count=1), wrong]
+    rows = {r["id"]: r for r in judge(worldrouter, observations, {"a": _A, "b": _B},
+                                      alone={"b": {"status": 200, "shows_own": False}})["requirements"]}
+    assert rows["load.no-crossed-answers"]["status"] == "passed"
+    assert rows["load.contract-held"]["status"] == "failed" and rows["load.contract-held"]["failed"] == 1
 
 
 def test_a_wrong_answer_nobody_asked_for_is_a_contract_failure_not_a_crossing(worldrouter):
@@ -123,9 +145,10 @@ def test_a_5xx_is_load_only_when_the_request_alone_is_served(worldrouter):
                     _observation("c", 0.1, 1.1, status=500, answer="server-error", failures=failing),
                     _observation("b", 0.2, 1.2, images=[[1536, 1024, "PNG"]], count=1)]
     rows = {r["id"]: r for r in judge(worldrouter, observations, {"a": _A, "b": _B, "c": _C},
-                                      alone={"a": 200, "c": 500})["requirements"]}
+                                      alone={"a": {"status": 200, "shows_own": True},
+                                             "c": {"status": 500, "shows_own": False}})["requirements"]}
     assert rows["load.no-load-only-5xx"]["status"] == "failed" and rows["load.no-load-only-5xx"]["failed"] == 1
-    assert "HTTP 200 alone" in rows["load.no-load-only-5xx"]["message"]
+    assert "served alone" in rows["load.no-load-only-5xx"]["message"]
     # c fails alone too: not a load effect, but the contract is not held either
     assert rows["load.contract-held"]["status"] == "failed" and rows["load.contract-held"]["failed"] == 1
 
@@ -210,13 +233,25 @@ def test_a_paid_router_needs_a_generation_budget_and_nothing_is_sent_without_one
     assert not (tmp_path / "r").exists()
 
 
-def test_the_generation_budget_bounds_billable_requests(tmp_path):
-    done = run_cli("load", "--users", "4", "--spawn-rate", "4", "--duration", "30", "--max-generations", "12",
-                   "--invalid-share", "0", "--report-dir", "r", cwd=tmp_path, timeout=120)
+@pytest.mark.parametrize("users", [4, 30])  # 30: more users than combinations, so users queue for a lease
+def test_the_generation_budget_bounds_billable_requests(tmp_path, users):
+    done = run_cli("load", "--users", str(users), "--spawn-rate", str(users), "--duration", "30",
+                   "--max-generations", "12", "--models", "grok-imagine-image", "--invalid-share", "0",
+                   "--report-dir", "r", cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     data = _load_json(tmp_path / "r")
     assert data["totals"]["billable"] + 1 <= 12  # the preflight request counts too
     assert "budget" in data["totals"]["stopped"] and data["totals"]["duration_s"] < 25
+
+
+def test_a_router_that_ignores_size_breaks_the_contract_not_the_load(tmp_path):
+    done = run_cli("load", "--users", "12", "--spawn-rate", "12", "--duration", "5", "--fault", "fixed-1024",
+                   "--report-dir", "r", cwd=tmp_path, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    data = _load_json(tmp_path / "r")
+    assert _status(data)["load.no-crossed-answers"] == "passed"  # its wrong answers are wrong alone too
+    assert _status(data)["load.contract-held"] == "failed"
+    assert any(r is not None and r["shows_own"] is False for r in data["alone"].values())
 
 
 def test_an_unreachable_router_is_not_assessed_not_failed(tmp_path):

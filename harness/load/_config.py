@@ -56,5 +56,6 @@ class LoadConfig:
             raise ValueError("--users must be at least 1, --spawn-rate and --duration above 0")
         if not 0 <= self.invalid_share <= 1:
             raise ValueError("--invalid-share is a share of requests, from 0 to 1")
-        if self.max_generations is not None and self.max_generations < 1:
-            raise ValueError("--max-generations must be at least 1 (the preflight request is billable)")
+        if self.max_generations is not None and self.max_generations < 2:
+            raise ValueError("--max-generations must be at least 2: the preflight request is billable, and the "
+                             "load needs one more")

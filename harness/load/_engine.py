@@ -43,6 +43,7 @@ from locust.exception import StopUser
 from .._send import send_case
 from ..checks import catalogue
 from ..spec import load_profile
+from .._redact import Redactor
 from ..transport.client import Limits, RouterClient
 from ._observe import Observation, observe
 from ._workload import build_workload
@@ -54,6 +55,8 @@ _WORKLOAD = "conformance-workload"
 _WORKER_ERROR = "conformance-worker-error"
 _ARMED = "conformance-armed"
 _STOP = "conformance-stop"
+_SPENT = "conformance-spent"
+_LATE = "conformance-late"
 _STOPPED = "conformance-stopped"
 #: Evidence (request, response, curl) kept for at most this many answers per kind of failure, per process.
 _EVIDENCE_PER_KIND = 3
@@ -85,6 +88,8 @@ class _Driver:
                                    allow_private_image_urls=spec["allow_private_image_urls"])
         self.sink = sink
         self.spent = Event()
+        self.billable_sent = 0
+        self.on_spent: Callable[[], None] = lambda: None
         self._kept: Counter[str] = Counter()
         self.slot = slot
 
@@ -97,11 +102,14 @@ class _Driver:
         if self.invalid_share and (not self.workload.pool or rng.random() < self.invalid_share):
             return rng.choice(self.workload.invalid), False
         if self.budget is not None and self.budget <= 0 or not self.workload.pool:
-            self.spent.set()
+            if not self.spent.is_set():
+                self.spent.set()
+                self.on_spent()
             raise StopUser()
-        case = self.free.get()  # waits while every combination of this share is in flight
         if self.budget is not None:
-            self.budget -= case.billable
+            self.budget -= 1  # reserved before waiting: users queued for a lease cannot overspend it together
+        case = self.free.get()  # waits while every combination of this share is in flight
+        self.billable_sent += case.billable
         return case, True
 
     def one(self, rng: random.Random) -> None:
@@ -200,6 +208,7 @@ def _local(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
         return driver.spent.is_set()
 
     _drive(runner, spec, outcome, stop=spent, halt=runner.stop)
+    outcome["billable_sent"] = driver.billable_sent
     outcome["locust"] = _stats(environment)
     runner.quit()
     driver.client.close()
@@ -239,8 +248,11 @@ def _master(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
         outcome["error"] = "; ".join(errors) or f"only {len(armed)} of {len(ready)} workers took their share"
         runner.quit()
         return 2 if errors else 3
-    stopped: set[str] = set()
-    runner.register_message(_STOPPED, lambda environment, msg, **_: stopped.add(str(msg.data)))
+    stopped: dict[str, int] = {}
+    runner.register_message(_STOPPED,
+                            lambda environment, msg, **_: stopped.update({msg.data["id"]: msg.data["billable"]}))
+    spent: set[str] = set()
+    runner.register_message(_SPENT, lambda environment, msg, **_: spent.add(str(msg.data)))
 
     def halt() -> None:
         """Ask each worker to stop its users (in-flight requests finish and are observed), and wait for them:
@@ -251,7 +263,21 @@ def _master(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
         while len(stopped) < len(ready) and time.time() - waited < spec["timeout_s"] + 10:
             gevent.sleep(0.2)
 
-    _drive(runner, spec, outcome, stop=lambda: bool(errors), halt=halt)
+    def stop() -> bool:
+        for client_id in [c.id for c in runner.clients.all if c.id not in ready]:
+            runner.send_message(_LATE, None, client_id=client_id)  # no share is left for it: it leaves
+            ready_late.add(client_id)
+        if len(spent) >= len(ready):
+            outcome["stopped"] = "the generation budget (--max-generations) was spent"
+        return bool(errors) or len(spent) >= len(ready)
+
+    ready_late: set[str] = set()
+    _drive(runner, spec, outcome, stop=stop, halt=halt)
+    outcome["billable_sent"] = sum(stopped.values())
+    if len(stopped) < len(ready):
+        outcome["error"] = f"only {len(stopped)} of {len(ready)} workers reported their answers after the stop"
+    if ready_late:
+        outcome["late_workers"] = len(ready_late)
     if errors:
         outcome["error"] = "; ".join(errors)
     outcome["locust"] = _stats(environment)
@@ -273,20 +299,28 @@ def _worker(spec: dict[str, Any], outcome: dict[str, Any]) -> int:
             driver = _Driver(own, slot=given["slot"], slots=given["slots"], api_key=key,
                              sink=lambda record: runner.send_message(_OBSERVATION, record))
         except Exception as exc:  # a profile or key the worker lacks: the master says so, and stops
-            runner.send_message(_WORKER_ERROR, f"worker {given['slot']}: {exc}"[:500])
+            said = Redactor(key).text(f"worker {given['slot']}: {exc}")  # redacted whole, then cut
+            runner.send_message(_WORKER_ERROR, said[:500])
             _STATE["ready"].set()  # no driver: a user that starts anyway stops at once
             return
         environment.stop_timeout = min(own["timeout_s"], 60.0)
+        driver.on_spent = lambda: runner.send_message(_SPENT, runner.client_id)
         _STATE.update(driver=driver)
         _STATE["ready"].set()
         runner.send_message(_ARMED, runner.client_id)
 
     def stop_users(environment: Environment, msg: Any, **_: Any) -> None:
         environment.runner.stop()  # graceful: each user's request in flight is answered and observed first
-        runner.send_message(_STOPPED, runner.client_id)
+        driver = _STATE["driver"]
+        runner.send_message(_STOPPED, {"id": runner.client_id, "billable": driver.billable_sent if driver else 0})
+
+    def leave(environment: Environment, msg: Any, **_: Any) -> None:
+        _STATE["ready"].set()  # no driver: its users stop at once
+        gevent.spawn(runner.quit)  # the master re-dispatches its users to the workers that have a share
 
     runner.register_message(_WORKLOAD, take_workload)
     runner.register_message(_STOP, stop_users)
+    runner.register_message(_LATE, leave)
     runner.greenlet.join()  # until the master says quit
     if _STATE["driver"] is not None:
         _STATE["driver"].client.close()  # its event loop thread would keep the process alive

@@ -50,7 +50,7 @@ def _error_shape(profile: Profile, exchange: Exchange) -> str | None:
     if error is None:
         return None
     where = "/".join(str(p) for p in error.absolute_path) or "(body)"
-    return f"{where}: {error.message[:300]}"
+    return f"{where}: {error.message}"  # cut only once redacted: the message quotes the router's value
 
 
 def _data_count(exchange: Exchange) -> int | None:
@@ -94,7 +94,7 @@ def observe(profile: Profile, case: Case, combination: Combination | None, excha
         record["retry_after"] = redact(value)[:100] if value is not None else None
         record["retry_after_usable"] = retry_after_s(value) is not None
         shape = _error_shape(profile, exchange)
-        record["shape"] = redact(shape) if shape else None
+        record["shape"] = redact(shape)[:300] if shape else None
         key = "rate-limited" if shape is None and record["retry_after_usable"] else "rate-limited:bad"
     else:
         try:
@@ -102,7 +102,8 @@ def observe(profile: Profile, case: Case, combination: Combination | None, excha
             results, images, shown = verdict.results, verdict.images, verdict.shown
         except Exception as exc:  # an answer no check foresaw: a failed case with evidence, never a crash
             results, shown = [], []
-            record["failures"].append([case.requirements[0], "MUST", f"the harness could not judge it: {exc!r}"[:300]])
+            record["failures"].append([case.requirements[0], "MUST",
+                                       redact(f"the harness could not judge it: {exc!r}")[:300]])
         record["judged"] = len(results)
         failed = [r for r in results if not r.passed]
         record["failures"] += [[r.requirement, levels.get(r.requirement, "MUST"), redact(r.message)[:300]]

@@ -18,8 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,9 @@ from ..options import RunConfig
 from ..runner import Run
 from ..spec import Profile, load_profile
 from ._config import LoadConfig
-from ._observe import Observation
+from ._observe import Observation, observe
 from ._summary import load_document
-from ._verdict import MAX_ALONE, judge
+from ._verdict import MAX_ALONE, judge, suspects
 from ._workload import Workload, build_workload
 
 __all__ = ["run_load", "run_worker"]
@@ -70,7 +70,7 @@ def _run_engine(spec: dict[str, Any], *, key: str | None, work: Path,
     a terminal), a tqdm line shows the seconds of load and the answers so far."""
     (work / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
     env = {**os.environ, **({spec["api_key_env"]: key} if key else {})}
-    limit = spec["duration_s"] + spec["worker_wait_s"] + 2 * spec["timeout_s"] + 120
+    limit = spec["duration_s"] + 2 * spec["worker_wait_s"] + 2 * spec["timeout_s"] + 120  # connect, then arm
     with (work / "engine.log").open("wb") as log:
         process = subprocess.Popen([sys.executable, *ENGINE, str(work / "spec.json")], env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
@@ -131,17 +131,28 @@ def _observations(path: Path) -> list[Observation]:
 
 
 def _alone(run: Run, profile: Profile, workload: Workload, observations: list[Observation],
-           budget: int | None) -> dict[str, int | None]:
-    """Re-send alone (one at a time, after the load) each request that got a 5xx; case id -> status."""
+           budget: int | None) -> dict[str, dict[str, Any] | None]:
+    """Re-send alone, one at a time after the load, each suspect (:func:`._verdict.suspects`: a suspected
+    crossing, a 5xx with others in flight), at most :data:`MAX_ALONE` and within ``budget``: case id ->
+    ``{"status", "shows_own"}``, or ``None`` when it was not re-sent."""
     client = run.connect()
-    alone: dict[str, int | None] = {}
-    for case_id in dict.fromkeys(o["case"] for o in observations if o["class"] == "server-error"):
+    levels = {rid: req.level for rid, req in run.catalogue.items()}
+    alone: dict[str, dict[str, Any] | None] = {}
+    for case_id in suspects(observations, workload.combinations):
         case = workload.case(case_id)
-        if case is None or len(alone) >= MAX_ALONE or (budget is not None and case.billable and budget <= 0):
+        resent = sum(1 for r in alone.values() if r is not None)
+        if case is None or resent >= MAX_ALONE or (budget is not None and case.billable and budget <= 0):
             alone[case_id] = None
             continue
         budget = None if budget is None else budget - case.billable
-        alone[case_id] = send_case(client, profile, case).status
+        started = time.time()
+        exchange = send_case(client, profile, case)
+        seen = observe(profile, case, workload.combinations.get(case_id), exchange, started=started,
+                       ended=time.time(), levels=levels, redact=client.redact, base_url=client.base_url,
+                       keep_evidence=lambda key: False)
+        combination = workload.combinations.get(case_id)
+        alone[case_id] = {"status": exchange.status,
+                          "shows_own": combination.shown_by(seen["images"], seen.get("count")) if combination else None}
     return alone
 
 
@@ -170,6 +181,7 @@ def run_load(config: LoadConfig, *, progress: bool = False) -> tuple[int, dict[s
     out = Path(config.report_dir) / profile.name
     started = time.time()
     settings = {k: v for k, v in asdict(config).items() if k != "report_dir"}
+    settings["headers"] = [f"{h.split(':', 1)[0]}: …" for h in config.headers]  # a header may carry a token
     with Run(profile, run_config, style="cli") as run:
         def document(observations: list[Observation], verdict: dict[str, Any], engine: dict[str, Any],
                      alone: dict[str, int | None], problem: str | None) -> dict[str, Any]:
@@ -186,11 +198,14 @@ def run_load(config: LoadConfig, *, progress: bool = False) -> tuple[int, dict[s
             spec = _engine_spec(config, str(config.profile), client.base_url, budget, work)
             code, outcome, log = _run_engine(spec, key=run.api_key, work=work, progress=progress)
             observations = _observations(work / "observations.jsonl")
-        spent = sum(o["billable"] for o in observations if o["kind"] == "valid")
-        alone = _alone(run, profile, workload, observations, None if budget is None else budget - spent)
-        verdict = judge(profile, observations, workload.combinations, alone=alone)
+        # what the engine says it sent (observations of requests cut short at the stop may be missing)
+        spent = max(outcome.get("billable_sent", 0), sum(o["billable"] for o in observations if o["kind"] == "valid"))
         problem = None if code == 0 and not outcome.get("error") else \
-            f"{outcome.get('error') or 'the load engine failed'} (exit {code}); its log ends: {log[-600:]}"
+            f"{outcome.get('error') or 'the load engine failed'} (exit {code}); its log ends: " \
+            f"{client.redact(log)[-600:]}"  # redacted whole, then cut: a cut key would go unrecognised
+        alone = {} if problem else _alone(run, profile, workload, observations,
+                                          None if budget is None else budget - spent)
+        verdict = judge(profile, observations, workload.combinations, alone=alone)
         if not observations and problem is None:
             problem = "no answer arrived during the load"
         elif observations and all(o["class"] == "transport-error" for o in observations):

@@ -67,7 +67,10 @@ def load_schema() -> dict[str, Any]:
             "timeline": {"type": "array", "items": {
                 "type": "object", "required": ["t", "answers", "in_flight", "users"],
                 "properties": {"t": _COUNT, "answers": _COUNTS, "in_flight": _COUNT, "users": _COUNT}}},
-            "alone": {"type": "object", "additionalProperties": {"type": ["integer", "null"]}},
+            "alone": {"type": "object", "additionalProperties": {"oneOf": [
+                {"type": "null"},
+                {"type": "object", "required": ["status", "shows_own"],
+                 "properties": {"status": {"type": ["integer", "null"]}, "shows_own": {"type": ["boolean", "null"]}}}]}},
             "locust": {"type": "array", "items": {"type": "object", "required": ["name", "requests", "failures"]}},
         },
     }

@@ -7,6 +7,7 @@ the requests in flight and the Locust users running.
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections import Counter, defaultdict
@@ -44,10 +45,12 @@ def _timeline(observations: list[Observation], users: list[list[float]]) -> list
     answers: dict[int, Counter[str]] = defaultdict(Counter)
     for o in observations:
         answers[min(seconds - 1, int(o["end"] - t0))][o["class"]] += 1
+    starts = sorted(o["start"] for o in observations)
+    ends = sorted(o["end"] for o in observations)
     rows = []
     for second in range(seconds):
         middle = t0 + second + 0.5
-        in_flight = sum(1 for o in observations if o["start"] <= middle < o["end"])
+        in_flight = bisect.bisect_right(starts, middle) - bisect.bisect_right(ends, middle)
         within = [count for at, count in users if t0 + second <= at < t0 + second + 1]
         before = [count for at, count in users if at < t0 + second]
         rows.append({"t": second, "answers": dict(answers[second]), "in_flight": in_flight,
@@ -63,7 +66,7 @@ def _verdict(requirements: list[dict[str, Any]], not_assessed: str | None) -> st
 
 def load_document(profile: Profile, *, router_url: str, embedded: bool, fault: str | None, workload: Workload,
                   observations: list[Observation], verdict: dict[str, Any], engine: dict[str, Any],
-                  alone: dict[str, int | None], config: dict[str, Any], not_assessed: str | None,
+                  alone: dict[str, Any], config: dict[str, Any], not_assessed: str | None,
                   started: float) -> dict[str, Any]:
     """The ``load.json`` document (see docs/load-json.md for every key, with units)."""
     requirements = verdict.get("requirements") or [

@@ -22,7 +22,7 @@ from ..spec import Profile
 from ._observe import Observation
 from ._workload import Combination
 
-__all__ = ["MAX_ALONE", "LoadRequirement", "judge", "level_of", "load_requirements", "percentiles"]
+__all__ = ["MAX_ALONE", "LoadRequirement", "judge", "level_of", "load_requirements", "percentiles", "suspects"]
 
 CROSSED = "load.no-crossed-answers"
 CONTRACT = "load.contract-held"
@@ -105,29 +105,52 @@ def _in_flight(observations: list[Observation]) -> None:
 
 
 def _crossings(observations: list[Observation], combinations: dict[str, Combination]) -> dict[int, str]:
-    """Index of each crossed answer -> the evidence: whose combination it shows instead of its own."""
-    by_label: dict[str, list[int]] = defaultdict(list)
+    """Index of each suspected crossed answer -> whose combination it shows instead of its own.
+
+    A suspect is a valid answer sent with another request in flight that
+    does not show its own combination but shows that of a request sent
+    before it was answered (the likeliest one is named: an exact size before
+    a mere aspect ratio, then one in flight with it, then the nearest).
+    Only re-sending it alone (:func:`judge`'s ``alone``) tells a crossing
+    from a router that answers it wrongly anyway.
+    """
+    by_label: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for i, o in enumerate(observations):
         if o["case"] in combinations:
-            by_label[combinations[o["case"]].label].append(i)
+            by_label[combinations[o["case"]].label].append((o["start"], i))
+    for entries in by_label.values():
+        entries.sort()
     labels = {c.label: c for c in combinations.values()}
-    crossed: dict[int, str] = {}
+    suspects: dict[int, str] = {}
     for i, o in enumerate(observations):
         own = combinations.get(o["case"])
-        if own is None or o["images"] is None or own.shown_by(o["images"], o.get("count")):
+        if own is None or o["images"] is None or o["in_flight"] < 2 or own.shown_by(o["images"], o.get("count")):
             continue
-        shown = [label for label, c in labels.items()
-                 if label != own.label and c.shown_by(o["images"], o.get("count"))]
-        others = [j for label in shown for j in by_label[label] if observations[j]["start"] <= o["end"]]
+        others = []
+        for label, combination in labels.items():
+            if label != own.label and combination.shown_by(o["images"], o.get("count")):
+                entries = by_label[label]
+                sent = bisect.bisect_right(entries, (o["end"], len(observations)))  # sent before this answer came
+                others += [j for _, j in entries[max(0, sent - 8):sent]]  # the latest few suffice to name one
         if not others:
             continue  # wrong, but nobody else's: the contract check names it
-        # the likeliest source: an exact size over a mere aspect ratio, then a request in flight, then the nearest
         j = min(others, key=lambda k: (combinations[observations[k]["case"]].size is None,
                                        not _overlap(observations[k], o), abs(observations[k]["start"] - o["start"])))
         when = "in flight at the same time" if _overlap(observations[j], o) else "sent before it"
-        crossed[i] = (f"the answer to {o['case']} (asked {own.label}) shows {combinations[observations[j]['case']].label}"
-                      f": what {observations[j]['case']} asked for, {when} ({o['in_flight']} requests in flight)")
-    return crossed
+        suspects[i] = (f"the answer to {o['case']} (asked {own.label}) shows "
+                       f"{combinations[observations[j]['case']].label}: what {observations[j]['case']} asked for, "
+                       f"{when} ({o['in_flight']} requests in flight)")
+    return suspects
+
+
+def suspects(observations: list[Observation], combinations: dict[str, Combination]) -> list[str]:
+    """The case ids to re-send alone after the load, in the order first seen: each suspected crossing and each 5xx
+    answered with another request in flight (sets each observation's ``in_flight``)."""
+    _in_flight(observations)
+    crossed = _crossings(observations, combinations)
+    found = [o["case"] for i, o in enumerate(observations) if i in crossed
+             or (o["class"] == "server-error" and o["in_flight"] >= 2)]
+    return list(dict.fromkeys(found))
 
 
 def _overlap(a: Observation, b: Observation) -> bool:
@@ -160,16 +183,35 @@ class _Tally:
             self.examples[bare[0]] = example
 
 
+def _alone_summary(observations: list[Observation], crossed: dict[int, str],
+                   alone: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Which suspects re-sent alone were answered right: a crossing suspect showing its own combination, a 5xx
+    suspect served without a 5xx (``crossed`` / ``5xx``: those case ids; ``*_sent``: how many were re-sent)."""
+    crossing = {observations[i]["case"] for i in crossed}
+    server = {o["case"] for o in observations if o["class"] == "server-error" and o["in_flight"] >= 2}
+    sent = {cid: r for cid, r in alone.items() if r is not None}
+    return {"crossed": [c for c in crossing if c in sent and sent[c]["shows_own"]],
+            "crossed_sent": sum(1 for c in crossing if c in sent),
+            "5xx": [c for c in server if c in sent and sent[c]["status"] is not None and sent[c]["status"] < 500],
+            "5xx_sent": sum(1 for c in server if c in sent)}
+
+
 def judge(profile: Profile, observations: list[Observation], combinations: dict[str, Combination], *,
-          alone: dict[str, int | None]) -> dict[str, Any]:
+          alone: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The verdict of ``observations`` (mutated: each gains ``in_flight``) as load.json's ``requirements``,
     ``levels`` and ``crossed`` parts.
 
-    ``alone`` maps the case id of each 5xx under load to the status it got
-    when re-sent alone afterwards (``None``: not re-sent: budget or no answer).
+    ``alone`` maps the case ids :func:`suspects` named (at most
+    :data:`MAX_ALONE`, within the budget) to what re-sending each alone after
+    the load gave: ``status`` and ``shows_own`` (the answer showed its own
+    combination). A suspect served right alone was a load effect (a crossing,
+    a load-only 5xx); one answered wrongly alone too is a contract failure.
+    A suspect not re-sent is judged as the re-sent ones of its kind were:
+    a load effect if any of them was served right alone.
     """
     _in_flight(observations)
     crossed = _crossings(observations, combinations)
+    alone_ok = _alone_summary(observations, crossed, alone)
     tallies = {r.id: _Tally() for r in load_requirements(profile)}
     levels: dict[str, Counter[str]] = defaultdict(Counter)
     most = max((o["in_flight"] for o in observations), default=0)
@@ -187,23 +229,29 @@ def judge(profile: Profile, observations: list[Observation], combinations: dict[
                                          else f"Retry-After {o['retry_after']!r} is neither seconds nor an HTTP date",
                                          reason="429 without Retry-After" if missing else "unusable Retry-After")
             continue
-        if o["kind"] == "valid" and o["images"] is not None:
-            tallies[CROSSED].add(o, i in crossed, crossed.get(i, ""), reason="another request's images")
-            if i in crossed:
+        if i in crossed:
+            own, resent = alone.get(o["case"]), alone_ok["crossed"]
+            confirmed = own["shows_own"] if own is not None else bool(resent)
+            said = "served right alone" if own is not None and confirmed else "wrong alone too" if own is not None \
+                else f"not re-sent; {len(resent)} of {alone_ok['crossed_sent']} suspects re-sent were served right alone"
+            if confirmed:
+                tallies[CROSSED].add(o, True, f"{crossed[i]}; {said}", reason="another request's images")
                 level["crossed"] += 1
                 continue
-        if kind == "server-error":
-            serial = alone.get(o["case"])
-            only_load = serial is None or serial < 500
-            tallies[SERVER_ERRORS].add(o, only_load, f"HTTP {o['status']} under load; alone: "
-                                       + ("not re-sent" if serial is None else f"HTTP {serial}"),
-                                       reason=f"HTTP {o['status']} under load, " +
-                                       (f"not re-sent alone (at most {MAX_ALONE} requests are)" if serial is None
-                                        else f"HTTP {serial} alone"))
+        elif o["kind"] == "valid" and o["images"] is not None and o["in_flight"] >= 2:
+            tallies[CROSSED].add(o, False)
+        if kind == "server-error" and o["in_flight"] >= 2:
+            own, resent = alone.get(o["case"]), alone_ok["5xx"]
+            status = own["status"] if own is not None else None
+            only_load = (status is not None and status < 500) if own is not None else bool(resent)
+            said = (f"HTTP {status} alone" if own is not None else
+                    f"not re-sent; {len(resent)} of {alone_ok['5xx_sent']} re-sent alone were served")
             if only_load:
+                tallies[SERVER_ERRORS].add(o, True, f"HTTP {o['status']} under load; {said}",
+                                           reason=f"HTTP {o['status']} under load, served alone")
                 level["server_errors"] += 1
                 continue
-        else:
+        elif o["status"] is not None and o["in_flight"] >= 2:
             tallies[SERVER_ERRORS].add(o, False)
         must = [f for f in o["failures"] if f[1] == "MUST"]
         tallies[CONTRACT].add(o, bool(must), f"{must[0][0]}: {must[0][2]}" if must else "",
@@ -220,8 +268,9 @@ def _skip_reason(rid: str, *, most: int, answered: bool) -> str:
         return "no answer arrived"
     if rid in (RATE_LIMIT_SHAPE, RETRY_AFTER):
         return "no answer was rate limited at this load (none judged)"
-    if most < 2 and rid in (CROSSED, SERVER_ERRORS):
-        return "never two requests in flight at once: nothing under load to judge"
+    if rid in (CROSSED, SERVER_ERRORS):
+        return "never two requests in flight at once: nothing under load to judge" if most < 2 else \
+            "no answer with another request in flight could judge it"
     return "no answer could judge it (no valid answer with decoded images)" if rid == CROSSED else "nothing judged it"
 
 
@@ -231,8 +280,7 @@ def _statuses(profile: Profile, tallies: dict[str, _Tally], *, most: int, answer
         tally = tallies[requirement.id]
         row: dict[str, Any] = {"id": requirement.id, "level": requirement.level, "title": requirement.title,
                                "source": requirement.source, "judged": tally.judged, "failed": tally.failed}
-        needs_load = requirement.id in (CROSSED, SERVER_ERRORS) and most < 2
-        if tally.judged == 0 or (needs_load and not tally.failed):
+        if tally.judged == 0:
             row.update(status="skipped", message=_skip_reason(requirement.id, most=most, answered=answered))
         elif tally.failed:
             top = "; ".join(f"{reason} ({count})" for reason, count in tally.reasons.most_common(3))

@@ -66,6 +66,19 @@ class Combination:
                 return False
         return True
 
+    def overlaps(self, other: Combination) -> bool:
+        """Whether one answer could show both (``2880x2880`` and ratio ``1:1``): a crossing between the two
+        would go unseen, so a pool never holds both."""
+        if self.n != other.n or (self.format and other.format and self.format != other.format):
+            return False
+        mine, theirs = self._ratio(), other._ratio()
+        if self.size is not None and other.size is not None:
+            return self.size == other.size
+        return abs(mine / theirs - 1) <= 2 * ASPECT_TOLERANCE
+
+    def _ratio(self) -> float:
+        return self.size[0] / self.size[1] if self.size else self.aspect_ratio[1]  # type: ignore[index]
+
     def to_json(self) -> dict[str, Any]:
         return {"label": self.label, "size": list(self.size) if self.size else None,
                 "aspect_ratio": self.aspect_ratio[0] if self.aspect_ratio else None, "format": self.format,
@@ -152,8 +165,9 @@ def build_workload(profile: Profile, *, seed: int = 0, models: tuple[str, ...] =
     The pool takes each valid, non-streaming case of the plan that can be
     sent as configured and varies its ``n`` (1, 2), ``size`` (or
     ``aspect_ratio``) and ``output_format`` over documented values, keeping
-    bodies no rule of the profile forbids; a combination already in the pool
-    is not added twice. Sorted cheapest first (``n`` ascending). Raises
+    bodies no rule of the profile forbids; a combination one answer could
+    show together with one already in the pool (the same, or ``1024x1024``
+    beside ratio ``1:1``) is left out. Sorted cheapest first (``n`` ascending). Raises
     ``ValueError`` for an unknown model id.
     """
     plan = build_plan(profile, seed=seed, examples=1, models=models)
@@ -162,7 +176,8 @@ def build_workload(profile: Profile, *, seed: int = 0, models: tuple[str, ...] =
     seen: dict[Combination, Case] = {}
     for case in valid:
         for variant, shown in _variants(profile, case):
-            seen.setdefault(shown, variant)
+            if not any(shown.overlaps(kept) for kept in seen):
+                seen[shown] = variant
     ordered = sorted(seen.items(), key=lambda item: item[0].n)[:MAX_POOL]
     invalid = tuple(c for c in sendable if c.kind == "invalid")
     return Workload(tuple(case for _, case in ordered), {case.id: shown for shown, case in ordered}, invalid)
