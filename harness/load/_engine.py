@@ -144,13 +144,15 @@ class ConformanceUser(User):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        if not _STATE["ready"].wait(timeout=120) or _STATE["driver"] is None:
-            raise StopUser()
+        _STATE["ready"].wait(timeout=120)
+        self.driver = _STATE["driver"]  # None: this process has no share (a late worker, or none arrived)
         self.rng = random.Random(f"{id(self)}-{time.time()}")
 
     @task
     def send(self) -> None:
-        _STATE["driver"].one(self.rng)
+        if self.driver is None:
+            raise StopUser()  # from a task, not on_start: Locust stops it quietly
+        self.driver.one(self.rng)
 
 
 def _environment(spec: dict[str, Any]) -> Environment:
