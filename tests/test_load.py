@@ -356,3 +356,11 @@ def _wait_for_port(port: int, timeout: float = 20.0) -> None:
                 return
         time.sleep(0.1)
     raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def test_run_load_from_python_never_imports_locust_or_gevent_into_the_caller(tmp_path):
+    script = ("import sys\nfrom harness.load import LoadConfig, run_load\n"
+              "code, data = run_load(LoadConfig(users=4, spawn_rate=4, duration=3, report_dir='r'))\n"
+              "print(code, data['verdict'], 'locust' in sys.modules, 'gevent' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["0", "passed", "False", "False"], done.stdout + done.stderr
