@@ -59,6 +59,12 @@ def test_the_pool_holds_valid_requests_with_pairwise_distinct_combinations(name)
     assert all(c.kind == "invalid" and not c.billable for c in workload.invalid)
 
 
+def test_every_endpoint_gets_combinations_of_its_own():
+    pool = build_workload(load_profile("openai")).pool
+    assert {c.endpoint for c in pool} == {"generations", "edits"}
+    assert all(c.encoding == "multipart" for c in pool if c.endpoint == "edits")
+
+
 def test_worker_shares_are_disjoint_and_cover_the_pool(worldrouter):
     workload = build_workload(worldrouter)
     shares = [workload.share(slot, 3) for slot in range(3)]

@@ -126,13 +126,16 @@ def combination(target: ModelEndpoint, body: dict[str, Any]) -> Combination | No
 
 
 def _axis(target: ModelEndpoint, name: str, base: dict[str, Any]) -> list[Any]:
-    """The values ``name`` takes in the pool: the base case's own first, then the documented uncontested ones."""
+    """The values ``name`` takes in the pool: the base case's own first, then the documented uncontested ones
+    (the enum, the known-good values, else the ``allowed`` list)."""
     if name not in target.params:
         return [None]
     if name == "n":
         values: list[Any] = list(LOAD_N)
     else:
-        values = [v for v in target.params[name].uncontested if isinstance(v, str)]
+        param = target.params[name]
+        documented = param.uncontested or tuple(v for v in param.rule_value("allowed") or () if v not in param.conflicts)
+        values = [v for v in documented if isinstance(v, str)]
     own = base.get(name)
     return [own, *(v for v in values if v != own)] if own is not None else values or [None]
 
@@ -174,13 +177,29 @@ def build_workload(profile: Profile, *, seed: int = 0, models: tuple[str, ...] =
     sendable = [c for c in plan if not c.skip and c.auth == "valid" and not c.headers]
     valid = [c for c in sendable if c.kind == "valid" and not _streams(profile, c)]
     seen: dict[Combination, Case] = {}
-    for case in valid:
-        for variant, shown in _variants(profile, case):
-            if not any(shown.overlaps(kept) for kept in seen):
-                seen[shown] = variant
+    # round robin over endpoints, then over each endpoint's cases: every endpoint (edits too) and model gets
+    # combinations of its own, not only the first case's
+    streams = [_distinct(_interleaved([_variants(profile, c) for c in valid if c.endpoint == endpoint]))
+               for endpoint in dict.fromkeys(c.endpoint for c in valid)]
+    for variant, shown in _interleaved(streams):
+        if not any(shown.overlaps(kept) for kept in seen):
+            seen[shown] = variant
     ordered = sorted(seen.items(), key=lambda item: item[0].n)[:MAX_POOL]
     invalid = tuple(c for c in sendable if c.kind == "invalid")
     return Workload(tuple(case for _, case in ordered), {case.id: shown for shown, case in ordered}, invalid)
+
+
+def _distinct(variants: list[tuple[Case, Combination]]) -> list[tuple[Case, Combination]]:
+    """The first variant of each combination, in order."""
+    first: dict[Combination, Case] = {}
+    for case, shown in variants:
+        first.setdefault(shown, case)
+    return [(case, shown) for shown, case in first.items()]
+
+
+def _interleaved(lists: list[Any]) -> list[Any]:
+    """The items of ``lists`` taken one from each in turn: ``[[a, b], [c]]`` -> ``[a, c, b]``."""
+    return [item for group in itertools.zip_longest(*lists) for item in group if item is not None]
 
 
 def _streams(profile: Profile, case: Case) -> bool:
