@@ -246,28 +246,6 @@ def _rate_limit(state: RouterState) -> Response | None:
                                    "param": None, "code": "rate_limited"}}, status_code=429, headers={"Retry-After": "0"})
 
 
-#: Requests in flight above which the overload faults misbehave.
-OVERLOAD_THRESHOLD = 4
-
-
-def _overloaded(status: int, headers: dict[str, str]) -> Callable[[RouterState], Response | None]:
-    """Above :data:`OVERLOAD_THRESHOLD` requests in flight, answer ``status`` (an error-shaped body, ``headers``)."""
-    def intercept(state: RouterState) -> Response | None:
-        if state.in_flight <= OVERLOAD_THRESHOLD:
-            return None
-        return JSONResponse({"error": {"message": f"Overloaded: {state.in_flight} requests in flight.",
-                                       "type": "rate_limit_error" if status == 429 else "server_error",
-                                       "param": None, "code": "overloaded"}}, status_code=status, headers=headers)
-    return intercept
-
-
-async def _crossed(state: RouterState, answer: Response) -> Response:
-    """A shared buffer, as a broken cache or connection pool has: a request in flight meanwhile overwrites it."""
-    state.shared = answer
-    await asyncio.sleep(0.05)
-    return state.shared
-
-
 # ------------------------------------------------------------------ 200 bodies
 
 
@@ -403,13 +381,6 @@ for _fault in (
           "a router's answer, not a missing route", "accepts-valid", respond=_model_not_found),
     Fault("rate-limited", "answers every other request 429 with Retry-After: 0 (the harness retries)", None,
           intercept=_rate_limit),
-    Fault("crossed-answers", "under concurrency, answers a request with the images of another one in flight (a "
-          "shared response buffer); one request at a time is answered faithfully", "load.no-crossed-answers",
-          answer=_crossed, under_load=True),
-    Fault("429-no-retry-after", f"above {OVERLOAD_THRESHOLD} requests in flight, answers 429 without Retry-After",
-          "load.rate-limit-retry-after", intercept=_overloaded(429, {}), under_load=True),
-    Fault("500-under-load", f"above {OVERLOAD_THRESHOLD} requests in flight, answers 500 (alone, every request "
-          "is served)", "load.no-load-only-5xx", intercept=_overloaded(500, {}), under_load=True),
     Fault("json-bom", "sends a UTF-8 byte order mark before the JSON of every 200", "json.strict",
           encode=lambda text: b"\xef\xbb\xbf" + text.encode()),
     Fault("duplicate-created", "writes created twice, the first time as a string", "json.interoperable",
