@@ -14,11 +14,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
+from ._files import write_atomic
 from ._errors import HarnessError
 from ._version import __version__
 from .transport._exchange import Exchange, StreamEvent
@@ -98,11 +98,7 @@ class Recorder:
         document = {"log": {"version": HAR_VERSION, "creator": {"name": "image-router-conformance",
                                                                  "version": __version__},
                             "entries": entries, "_conformance": {**self.meta, **verdict}}}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".har.tmp")
-        tmp.write_text(json.dumps(document), encoding="utf-8")
-        os.replace(tmp, self.path)
-        return self.path
+        return write_atomic(self.path, json.dumps(document))
 
 
 def _exchange(entry: dict[str, Any]) -> Exchange:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
+from ._files import write_atomic
 from ._diagnosis import SharedAnswer, shared_answers
 from ._errors import EXIT_MUST_FAILED, EXIT_NOT_ASSESSED, EXIT_OK
 from ._version import __version__
@@ -293,12 +293,7 @@ class RunResult:
         The file is written beside ``path`` and renamed over it, so a reader
         (or a run killed mid-write) only ever sees a whole document.
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        partial.write_text(json.dumps(self.data, indent=2, allow_nan=False), encoding="utf-8")
-        os.replace(partial, path)
-        return path
+        return write_atomic(path, json.dumps(self.data, indent=2, allow_nan=False))
 
 
 def waivers_of(entries: tuple[str, ...], catalogue: dict[str, Requirement]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ._files import write_atomic
 from ._errors import (
     ApiKeyRejected,
     EndpointNotFound,
@@ -378,10 +379,7 @@ class Run:
         if self._report_path is not None:
             from .report import partial_report_html
 
-            self._report_path.parent.mkdir(parents=True, exist_ok=True)
-            staged = self._report_path.with_name(f".{self._report_path.name}.tmp")
-            staged.write_text(partial_report_html(partial.data), encoding="utf-8")
-            os.replace(staged, self._report_path)
+            write_atomic(self._report_path, partial_report_html(partial.data))
 
     def not_assessed(self) -> bool:
         """Whether the run cannot be judged: the router could not be assessed, stopped answering (the

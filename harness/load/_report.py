@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from .._files import write_atomic
 from ..report._templates import render
 
 __all__ = ["plots", "write_reports"]
@@ -81,15 +81,8 @@ def plots(data: dict[str, Any]) -> dict[str, str]:
     return drawn
 
 
-def _write(path: Path, text: str) -> None:
-    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    staged.write_text(text, encoding="utf-8")
-    os.replace(staged, path)
-
-
 def write_reports(out: Path, data: dict[str, Any]) -> tuple[Path, Path]:
     """Write ``out/load.json`` and ``out/load.html`` (atomically; parents created); both paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    _write(out / "load.json", json.dumps(data, indent=2, allow_nan=False))
-    _write(out / "load.html", render("load.html.j2", data=data, plots=plots(data)))
+    write_atomic(out / "load.json", json.dumps(data, indent=2, allow_nan=False))
+    write_atomic(out / "load.html", render("load.html.j2", data=data, plots=plots(data)))
     return out / "load.json", out / "load.html"

@@ -41,10 +41,14 @@ __all__ = ["run_load", "run_worker"]
 ENGINE = ("-c", "import locust, sys; from harness.load._engine import main; sys.exit(main(sys.argv[1:]))")
 
 
-def _check_options(config: LoadConfig) -> None:
+def _require_locust() -> None:
     if importlib.util.find_spec("locust") is None:
         raise UsageError("conformance load runs on Locust, which is not installed: "
                          "pip install 'image-router-conformance[load]'")
+
+
+def _check_options(config: LoadConfig) -> None:
+    _require_locust()
     if config.router_url is not None and config.max_generations is None:
         raise UsageError("load against a real router is paid per generated image: give --max-generations N "
                          "(at most N billable requests in all, workers included) to start")
@@ -234,9 +238,7 @@ def exit_code(data: dict[str, Any], *, strict: bool = False) -> int:
 
 def run_worker(*, master_host: str, master_port: int, api_key_env: str) -> int:
     """Run one Locust worker of a distributed load run until its master quits; the engine's exit code."""
-    if importlib.util.find_spec("locust") is None:
-        raise UsageError("conformance load runs on Locust, which is not installed: "
-                         "pip install 'image-router-conformance[load]'")
+    _require_locust()
     with tempfile.TemporaryDirectory(prefix="conformance-worker-") as tmp:
         spec = Path(tmp) / "spec.json"
         spec.write_text(json.dumps({"mode": "worker", "master_host": master_host, "master_port": master_port,
